@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/telederm/telederm/internal/rest"
+	"github.com/telederm/telederm/internal/server"
+)
+
+var version = rest.Version
+
+// serveConfig is everything serve reads from flags and the environment.
+type serveConfig struct {
+	addr, data, baseURL, auth, sync, logFormat string
+	maxBody, maxBinary                         int64
+	shutdownTimeout                            time.Duration
+}
+
+// parseServeFlags reads flags; each flag's default comes from its
+// TELEDERM_* environment variable when set, so flags win over the
+// environment.
+func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string) (serveConfig, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c serveConfig
+	fs.StringVar(&c.addr, "addr", env("TELEDERM_ADDR", ":8080"), "listen address (TELEDERM_ADDR)")
+	fs.StringVar(&c.data, "data", env("TELEDERM_DATA", "./data"), "data directory: database and blobs (TELEDERM_DATA)")
+	fs.StringVar(&c.baseURL, "base-url", env("TELEDERM_BASE_URL", ""), "public base URL written into Location, fullUrl and links; default from --addr (TELEDERM_BASE_URL)")
+	fs.StringVar(&c.auth, "auth", env("TELEDERM_AUTH", "off"), "authorization: off (TELEDERM_AUTH)")
+	fs.StringVar(&c.sync, "sync", env("TELEDERM_SYNC", "normal"), "commit durability: normal survives a process crash, full also an OS crash (TELEDERM_SYNC)")
+	fs.StringVar(&c.logFormat, "log-format", env("TELEDERM_LOG_FORMAT", "json"), "log format: json or text (TELEDERM_LOG_FORMAT)")
+	maxBody := fs.String("max-body", env("TELEDERM_MAX_BODY", "16MiB"), "largest request body (TELEDERM_MAX_BODY)")
+	maxBinary := fs.String("max-binary", env("TELEDERM_MAX_BINARY", "16MiB"), "largest Binary content (TELEDERM_MAX_BINARY)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if c.maxBody, err = parseBytes(*maxBody); err != nil {
+		return c, fmt.Errorf("--max-body: %w", err)
+	}
+	if c.maxBinary, err = parseBytes(*maxBinary); err != nil {
+		return c, fmt.Errorf("--max-binary: %w", err)
+	}
+	if c.auth != "off" {
+		return c, fmt.Errorf("--auth %q is not available yet: only \"off\" is", c.auth)
+	}
+	if c.sync != "normal" && c.sync != "full" {
+		return c, fmt.Errorf("--sync must be normal or full, not %q", c.sync)
+	}
+	c.baseURL = strings.TrimRight(c.baseURL, "/")
+	return c, nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cfg, err := parseServeFlags(args, stderr, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "telederm serve:", err)
+		return 2
+	}
+	log := newLogger(stderr, cfg.logFormat)
+	if err := runServer(ctx, cfg, log, stdout); err != nil {
+		log.Error("server stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Writer) error {
+	if cfg.auth == "off" {
+		log.Warn("authorization is off: every client can read and write everything; use only for a sandbox or tests")
+	}
+	// Listen before anything else so that --addr :0 works and the default
+	// base URL names the port actually bound.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if cfg.baseURL == "" {
+		cfg.baseURL = defaultBaseURL(ln.Addr().String())
+	}
+	app, err := server.Open(ctx, server.Config{
+		DataDir: cfg.data, BaseURL: cfg.baseURL, SyncFull: cfg.sync == "full",
+		MaxBodyBytes: cfg.maxBody, MaxBinaryBytes: cfg.maxBinary, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := app.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+	srv := &http.Server{
+		Handler:           app.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("telederm serving", "addr", ln.Addr().String(), "base_url", cfg.baseURL, "data", cfg.data, "version", version)
+	fmt.Fprintf(stdout, "Telederm FHIR R4 server listening on %s\nBase URL: %s\n", ln.Addr(), cfg.baseURL)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped cleanly")
+	return nil
+}
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// defaultBaseURL turns a listen address into the URL a local client uses.
+func defaultBaseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// parseBytes reads sizes such as 16MiB, 512KiB, 1048576.
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size such as 16MiB", s)
+	}
+	return n * mult, nil
+}

@@ -1,0 +1,130 @@
+package fhir
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Capabilities is what a server says it supports; CapabilityStatement
+// renders it. The REST layer fills it from its own tables so the statement
+// cannot claim what the code does not do.
+type Capabilities struct {
+	BaseURL         string
+	SoftwareName    string
+	SoftwareVersion string
+	Published       time.Time
+	// Resources lists each supported type with its interactions
+	// (read, vread, update, patch, delete, history-instance, history-type,
+	// create, search-type).
+	Resources []ResourceCapability
+	// SystemInteractions: transaction, batch, search-system, history-system.
+	SystemInteractions []string
+	Formats            []string // e.g. "json", "application/fhir+json"
+	PatchFormats       []string // e.g. "application/json-patch+json"
+}
+
+// ResourceCapability describes one resource type.
+type ResourceCapability struct {
+	Type              string
+	Interactions      []string
+	Versioning        string // no-version | versioned | versioned-update
+	ReadHistory       bool
+	UpdateCreate      bool
+	ConditionalRead   string // not-supported | modified-since | not-match | full-support
+	ConditionalUpdate bool
+	ConditionalCreate bool
+	ConditionalDelete string // not-supported | single | multiple
+}
+
+type capabilityStatement struct {
+	ResourceType   string         `json:"resourceType"`
+	Status         string         `json:"status"`
+	Date           string         `json:"date"`
+	Publisher      string         `json:"publisher,omitempty"`
+	Kind           string         `json:"kind"`
+	Software       *capSoftware   `json:"software,omitempty"`
+	Implementation *capImpl       `json:"implementation,omitempty"`
+	FhirVersion    string         `json:"fhirVersion"`
+	Format         []string       `json:"format"`
+	PatchFormat    []string       `json:"patchFormat,omitempty"`
+	Rest           []capRestEntry `json:"rest"`
+}
+
+type capSoftware struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+}
+
+type capImpl struct {
+	Description string `json:"description"`
+	URL         string `json:"url,omitempty"`
+}
+
+type capRestEntry struct {
+	Mode        string           `json:"mode"`
+	Resource    []capResource    `json:"resource"`
+	Interaction []capInteraction `json:"interaction,omitempty"`
+}
+
+type capInteraction struct {
+	Code string `json:"code"`
+}
+
+type capResource struct {
+	Type              string           `json:"type"`
+	Interaction       []capInteraction `json:"interaction"`
+	Versioning        string           `json:"versioning,omitempty"`
+	ReadHistory       bool             `json:"readHistory"`
+	UpdateCreate      bool             `json:"updateCreate"`
+	ConditionalCreate bool             `json:"conditionalCreate"`
+	ConditionalRead   string           `json:"conditionalRead,omitempty"`
+	ConditionalUpdate bool             `json:"conditionalUpdate"`
+	ConditionalDelete string           `json:"conditionalDelete,omitempty"`
+}
+
+func interactions(codes []string) []capInteraction {
+	out := make([]capInteraction, len(codes))
+	for i, c := range codes {
+		out[i] = capInteraction{Code: c}
+	}
+	return out
+}
+
+// CapabilityStatement renders c as an R4 CapabilityStatement.
+func CapabilityStatement(c Capabilities) []byte {
+	cs := capabilityStatement{
+		ResourceType: "CapabilityStatement",
+		Status:       "active",
+		Date:         c.Published.UTC().Format(time.RFC3339),
+		Publisher:    "Telederm",
+		Kind:         "instance",
+		Software:     &capSoftware{Name: c.SoftwareName, Version: c.SoftwareVersion},
+		Implementation: &capImpl{
+			Description: "Telederm FHIR R4 server for teledermatology",
+			URL:         c.BaseURL,
+		},
+		FhirVersion: "4.0.1",
+		Format:      c.Formats,
+		PatchFormat: c.PatchFormats,
+	}
+	rest := capRestEntry{Mode: "server", Interaction: interactions(c.SystemInteractions)}
+	for _, r := range c.Resources {
+		rest.Resource = append(rest.Resource, capResource{
+			Type:              r.Type,
+			Interaction:       interactions(r.Interactions),
+			Versioning:        r.Versioning,
+			ReadHistory:       r.ReadHistory,
+			UpdateCreate:      r.UpdateCreate,
+			ConditionalCreate: r.ConditionalCreate,
+			ConditionalRead:   r.ConditionalRead,
+			ConditionalUpdate: r.ConditionalUpdate,
+			ConditionalDelete: r.ConditionalDelete,
+		})
+	}
+	cs.Rest = []capRestEntry{rest}
+	b, err := json.Marshal(cs)
+	if err != nil {
+		panic("fhir: marshal CapabilityStatement: " + err.Error())
+	}
+	return b
+}

@@ -1,0 +1,160 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/rest"
+)
+
+func (s *server) create(w http.ResponseWriter, r *http.Request, f format) {
+	typ := mux.Vars(r)["type"]
+	kind, mt := requestBodyKind(r)
+	body, ok := s.readBody(w, r, f)
+	if !ok {
+		return
+	}
+	var resp rest.Response
+	switch {
+	case kind == bodyFHIRJSON:
+		resp = s.svc.Create(r.Context(), typ, body)
+	case typ == "Binary" && kind != bodyJSONPatch:
+		resp = s.svc.CreateBinary(r.Context(), mt, body)
+	default:
+		s.unsupportedMediaType(w, r, f, mt)
+		return
+	}
+	s.writeResponse(w, r, f, withPrefer(r, resp))
+}
+
+func (s *server) read(w http.ResponseWriter, r *http.Request, f format) {
+	v := mux.Vars(r)
+	var resp rest.Response
+	if v["type"] == "Binary" && !f.fhir {
+		resp = s.svc.ReadBinaryContent(r.Context(), v["id"])
+	} else {
+		resp = s.svc.Read(r.Context(), v["type"], v["id"])
+	}
+	s.writeRead(w, r, f, resp)
+}
+
+func (s *server) vread(w http.ResponseWriter, r *http.Request, f format) {
+	v := mux.Vars(r)
+	s.writeRead(w, r, f, s.svc.VRead(r.Context(), v["type"], v["id"], v["vid"]))
+}
+
+// writeRead answers a read, or 304 when the client's copy is current.
+func (s *server) writeRead(w http.ResponseWriter, r *http.Request, f format, resp rest.Response) {
+	if resp.OK() && notModified(r, resp) {
+		writeVersionHeaders(w, resp)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	s.writeResponse(w, r, f, resp)
+}
+
+func (s *server) update(w http.ResponseWriter, r *http.Request, f format) {
+	v := mux.Vars(r)
+	kind, mt := requestBodyKind(r)
+	body, ok := s.readBody(w, r, f)
+	if !ok {
+		return
+	}
+	ifMatch := r.Header.Get("If-Match")
+	var resp rest.Response
+	switch {
+	case kind == bodyFHIRJSON:
+		resp = s.svc.Update(r.Context(), v["type"], v["id"], body, ifMatch)
+	case v["type"] == "Binary" && kind != bodyJSONPatch:
+		resp = s.svc.UpdateBinary(r.Context(), v["id"], mt, body, ifMatch)
+	default:
+		s.unsupportedMediaType(w, r, f, mt)
+		return
+	}
+	s.writeResponse(w, r, f, withPrefer(r, resp))
+}
+
+func (s *server) patch(w http.ResponseWriter, r *http.Request, f format) {
+	v := mux.Vars(r)
+	kind, mt := requestBodyKind(r)
+	if kind != bodyJSONPatch {
+		s.writeOutcome(w, r, f, http.StatusUnsupportedMediaType, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported,
+			"PATCH takes a JSON Patch document (Content-Type application/json-patch+json), not "+orNone(mt)))
+		return
+	}
+	body, ok := s.readBody(w, r, f)
+	if !ok {
+		return
+	}
+	resp := s.svc.PatchJSON(r.Context(), v["type"], v["id"], body, r.Header.Get("If-Match"))
+	s.writeResponse(w, r, f, withPrefer(r, resp))
+}
+
+func (s *server) delete(w http.ResponseWriter, r *http.Request, f format) {
+	v := mux.Vars(r)
+	s.writeResponse(w, r, f, s.svc.Delete(r.Context(), v["type"], v["id"], r.Header.Get("If-Match")))
+}
+
+func (s *server) historySystem(w http.ResponseWriter, r *http.Request, f format) {
+	s.writeResponse(w, r, f, s.svc.History(r.Context(), "", "", r.URL.Query()))
+}
+
+func (s *server) historyType(w http.ResponseWriter, r *http.Request, f format) {
+	s.writeResponse(w, r, f, s.svc.History(r.Context(), mux.Vars(r)["type"], "", r.URL.Query()))
+}
+
+func (s *server) historyInstance(w http.ResponseWriter, r *http.Request, f format) {
+	v := mux.Vars(r)
+	s.writeResponse(w, r, f, s.svc.History(r.Context(), v["type"], v["id"], r.URL.Query()))
+}
+
+// readBody reads the request body up to the configured cap; past it the
+// client gets 413 and nothing is processed.
+func (s *server) readBody(w http.ResponseWriter, r *http.Request, f format) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		s.writeOutcome(w, r, f, http.StatusRequestEntityTooLarge, fhir.NewOutcome(fhir.SeverityError, fhir.CodeTooLong,
+			"the request body is over the limit of "+byteCount(tooBig.Limit)))
+		return nil, false
+	case err != nil:
+		s.writeOutcome(w, r, f, http.StatusBadRequest, fhir.NewOutcome(fhir.SeverityError, fhir.CodeStructure, "the request body could not be read"))
+		return nil, false
+	}
+	return body, true
+}
+
+func (s *server) unsupportedMediaType(w http.ResponseWriter, r *http.Request, f format, mt string) {
+	msg := "this server accepts FHIR JSON only (application/fhir+json), not " + orNone(mt)
+	if mux.Vars(r)["type"] == "Binary" {
+		msg = "Binary content cannot be sent as " + orNone(mt)
+	}
+	s.writeOutcome(w, r, f, http.StatusUnsupportedMediaType, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported, msg))
+}
+
+// notModified applies If-None-Match and If-Modified-Since to a read.
+func notModified(r *http.Request, resp rest.Response) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		want, ok := rest.ParseETag(inm)
+		return ok && want == resp.Version
+	}
+	if ims := r.Header.Get("If-Modified-Since"); ims != "" && !resp.LastUpdated.IsZero() {
+		t, err := http.ParseTime(ims)
+		// HTTP dates have whole seconds: compare at that precision.
+		return err == nil && !resp.LastUpdated.Truncate(time.Second).After(t)
+	}
+	return false
+}
+
+func orNone(mt string) string {
+	if mt == "" {
+		return "(no content type)"
+	}
+	return mt
+}

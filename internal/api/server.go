@@ -1,0 +1,140 @@
+// Package api is the HTTP face of the server: routes, content negotiation,
+// FHIR headers (ETag, Location, Prefer, conditional requests) and errors as
+// OperationOutcomes. It is the only package that imports gorilla/mux; the
+// interactions themselves live in internal/rest.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/rest"
+)
+
+// Config configures the HTTP layer.
+type Config struct {
+	// MaxBodyBytes caps request bodies; larger ones get 413.
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	// Ready reports whether the server can serve requests (/readyz).
+	Ready func(ctx context.Context) error
+}
+
+// DefaultMaxBodyBytes is the request body cap when none is configured.
+const DefaultMaxBodyBytes = 16 << 20
+
+type server struct {
+	svc        *rest.Service
+	cfg        Config
+	log        *slog.Logger
+	capability []byte // rendered once: it only changes with the code
+}
+
+// New returns the HTTP handler for the FHIR API.
+func New(svc *rest.Service, cfg Config) http.Handler {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &server{
+		svc:        svc,
+		cfg:        cfg,
+		log:        cfg.Logger,
+		capability: fhir.CapabilityStatement(svc.Capabilities(time.Now())),
+	}
+	return s.routes()
+}
+
+// instance is the path of one resource. Ids never start with "_": that
+// prefix is FHIR's for system paths (_history, _search), which must not be
+// taken for an id.
+const instance = "/{type}/{id:[^_/][^/]*}"
+
+func (s *server) routes() http.Handler {
+	r := mux.NewRouter()
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+
+	r.HandleFunc("/metadata", s.fhir(s.metadata)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/_history", s.fhir(s.historySystem)).Methods(http.MethodGet)
+	r.HandleFunc("/", s.fhir(s.notYet("batch and transaction Bundles"))).Methods(http.MethodPost)
+	r.HandleFunc("/{type}", s.fhir(s.create)).Methods(http.MethodPost)
+	r.HandleFunc("/{type}", s.fhir(s.notYet("search"))).Methods(http.MethodGet)
+	r.HandleFunc("/{type}/_search", s.fhir(s.notYet("search"))).Methods(http.MethodPost)
+	r.HandleFunc("/{type}/_history", s.fhir(s.historyType)).Methods(http.MethodGet)
+	r.HandleFunc(instance, s.fhir(s.read)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(instance, s.fhir(s.update)).Methods(http.MethodPut)
+	r.HandleFunc(instance, s.fhir(s.patch)).Methods(http.MethodPatch)
+	r.HandleFunc(instance, s.fhir(s.delete)).Methods(http.MethodDelete)
+	r.HandleFunc(instance+"/_history", s.fhir(s.historyInstance)).Methods(http.MethodGet)
+	r.HandleFunc(instance+"/_history/{vid}", s.fhir(s.vread)).Methods(http.MethodGet, http.MethodHead)
+
+	r.NotFoundHandler = s.fhir(func(w http.ResponseWriter, r *http.Request, f format) {
+		s.writeOutcome(w, r, f, http.StatusNotFound, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotFound, "no FHIR endpoint at "+r.URL.Path))
+	})
+	r.MethodNotAllowedHandler = s.fhir(func(w http.ResponseWriter, r *http.Request, f format) {
+		s.writeOutcome(w, r, f, http.StatusMethodNotAllowed, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported, r.Method+" is not allowed on "+r.URL.Path))
+	})
+	return s.middleware(r)
+}
+
+// handlerFunc is a FHIR handler that has passed content negotiation.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, f format)
+
+// fhir wraps a handler with content negotiation: a client that accepts only
+// formats this server does not produce gets 406 before anything runs.
+func (s *server) fhir(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		noteRoute(r)
+		f, ok := negotiate(r)
+		if !ok {
+			f = format{contentType: mimeFHIRJSON}
+			s.writeOutcome(w, r, f, http.StatusNotAcceptable, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported,
+				"this server produces FHIR JSON only (application/fhir+json); XML and other formats are not supported"))
+			return
+		}
+		h(w, r, f)
+	}
+}
+
+func (s *server) notYet(what string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, f format) {
+		if t, ok := mux.Vars(r)["type"]; ok && !fhir.IsResourceType(t) {
+			s.writeOutcome(w, r, f, http.StatusNotFound, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported, "unknown resource type "+strconv.Quote(t)))
+			return
+		}
+		s.writeOutcome(w, r, f, http.StatusNotImplemented, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported, what+" is not supported yet"))
+	}
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.log.WarnContext(r.Context(), "not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready\n"))
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+func (s *server) metadata(w http.ResponseWriter, r *http.Request, f format) {
+	s.writeResponse(w, r, f, rest.Response{Status: http.StatusOK, Body: s.capability})
+}

@@ -1,0 +1,193 @@
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/store"
+)
+
+// Paging limits for history: small enough that one page never holds a
+// large share of memory, large enough for bulk readers.
+const (
+	defaultCount = 50
+	maxCount     = 1000
+	// cursorParam carries the store's opaque cursor in next links.
+	cursorParam = "_cursor"
+)
+
+// History answers the history interaction at system level (typ and id
+// empty), type level (id empty) or instance level. params are the query
+// parameters: _count, _since, _at and the paging cursor.
+func (s *Service) History(ctx context.Context, typ, id string, params url.Values) Response {
+	if typ != "" {
+		if r, ok := s.checkType(typ); !ok {
+			return r
+		}
+	}
+	q, r, ok := historyQuery(typ, id, params)
+	if !ok {
+		return r
+	}
+	if id != "" {
+		if _, err := s.repo.Version(ctx, typ, id, 1); errors.Is(err, store.ErrNotFound) {
+			return fail(http.StatusNotFound, fhir.CodeNotFound, fmt.Sprintf("%s/%s is not known", typ, id))
+		}
+	}
+	page, err := s.repo.History(ctx, q)
+	if errors.Is(err, store.ErrBadCursor) {
+		return fail(http.StatusGone, fhir.CodeProcessing, "the paging link is invalid or has expired; start again from the first page", cursorParam)
+	}
+	if err != nil {
+		return s.internalError(ctx, "history", err)
+	}
+	b := bundle{ResourceType: "Bundle", ID: newID(), Type: "history"}
+	b.Meta = &bundleMeta{LastUpdated: s.cfg.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")}
+	self := s.historyURL(typ, id, params, q.Cursor)
+	b.Link = append(b.Link, bundleLink{Relation: "self", URL: self})
+	if q.Cursor != "" {
+		b.Link = append(b.Link, bundleLink{Relation: "first", URL: s.historyURL(typ, id, params, "")})
+	}
+	if page.Next != "" {
+		b.Link = append(b.Link, bundleLink{Relation: "next", URL: s.historyURL(typ, id, params, page.Next)})
+	}
+	for i := range page.Versions {
+		e, err := s.historyEntry(ctx, &page.Versions[i])
+		if err != nil {
+			return s.internalError(ctx, "history", err)
+		}
+		b.Entry = append(b.Entry, e)
+	}
+	body, err := json.Marshal(b)
+	if err != nil {
+		return s.internalError(ctx, "history", err)
+	}
+	return Response{Status: http.StatusOK, Body: body}
+}
+
+func historyQuery(typ, id string, params url.Values) (store.HistoryQuery, Response, bool) {
+	q := store.HistoryQuery{Type: typ, ID: id, Count: defaultCount, Cursor: params.Get(cursorParam)}
+	if c := params.Get("_count"); c != "" {
+		n, err := strconv.Atoi(c)
+		if err != nil || n < 0 {
+			return q, fail(http.StatusBadRequest, fhir.CodeValue, fmt.Sprintf("_count %q is not a non-negative integer", c), "_count"), false
+		}
+		q.Count = min(max(n, 1), maxCount)
+	}
+	if v := params.Get("_since"); v != "" {
+		lo, _, err := fhir.ParseDateRange(v)
+		if err != nil {
+			return q, fail(http.StatusBadRequest, fhir.CodeValue, "_since: "+err.Error(), "_since"), false
+		}
+		q.Since = lo
+	}
+	if v := params.Get("_at"); v != "" {
+		lo, hi, err := fhir.ParseDateRange(v)
+		if err != nil {
+			return q, fail(http.StatusBadRequest, fhir.CodeValue, "_at: "+err.Error(), "_at"), false
+		}
+		q.AtLo, q.AtHi = lo, hi
+	}
+	return q, Response{}, true
+}
+
+// historyURL rebuilds the request's own URL with a cursor, keeping only the
+// parameters history understands.
+func (s *Service) historyURL(typ, id string, params url.Values, cursor string) string {
+	path := s.cfg.BaseURL
+	switch {
+	case id != "":
+		path += "/" + typ + "/" + id + "/_history"
+	case typ != "":
+		path += "/" + typ + "/_history"
+	default:
+		path += "/_history"
+	}
+	q := url.Values{}
+	for _, k := range []string{"_count", "_since", "_at"} {
+		if v := params.Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	if cursor != "" {
+		q.Set(cursorParam, cursor)
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+func (s *Service) historyEntry(ctx context.Context, v *store.Version) (bundleEntry, error) {
+	e := bundleEntry{FullURL: s.resourceURL(v.Type, v.ID)}
+	e.Request = &entryRequest{Method: string(v.Method), URL: v.Type + "/" + v.ID}
+	e.Response = &entryResponse{
+		ETag:         ETag(v.VersionID),
+		LastModified: v.LastUpdated.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+	}
+	switch {
+	case v.Deleted:
+		e.Response.Status = "204 No Content"
+	case v.Method == store.MethodCreate:
+		e.Request.URL = v.Type
+		e.Response.Status = "201 Created"
+	case v.VersionID == 1:
+		e.Response.Status = "201 Created"
+	default:
+		e.Response.Status = "200 OK"
+	}
+	if !v.Deleted {
+		body, err := s.resourceBody(ctx, v)
+		if err != nil {
+			return e, err
+		}
+		e.Resource = body
+	}
+	return e, nil
+}
+
+// Bundle JSON, written with plain structs: the server assembles bundles
+// around resource bytes it already has and never needs to parse them again.
+type bundle struct {
+	ResourceType string        `json:"resourceType"`
+	ID           string        `json:"id,omitempty"`
+	Meta         *bundleMeta   `json:"meta,omitempty"`
+	Type         string        `json:"type"`
+	Total        *int          `json:"total,omitempty"`
+	Link         []bundleLink  `json:"link,omitempty"`
+	Entry        []bundleEntry `json:"entry,omitempty"`
+}
+
+type bundleMeta struct {
+	LastUpdated string `json:"lastUpdated"`
+}
+
+type bundleLink struct {
+	Relation string `json:"relation"`
+	URL      string `json:"url"`
+}
+
+type bundleEntry struct {
+	FullURL  string          `json:"fullUrl,omitempty"`
+	Resource json.RawMessage `json:"resource,omitempty"`
+	Request  *entryRequest   `json:"request,omitempty"`
+	Response *entryResponse  `json:"response,omitempty"`
+}
+
+type entryRequest struct {
+	Method string `json:"method"`
+	URL    string `json:"url"`
+}
+
+type entryResponse struct {
+	Status       string `json:"status"`
+	Location     string `json:"location,omitempty"`
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"lastModified,omitempty"`
+}

@@ -1,0 +1,122 @@
+// Package rest implements the FHIR RESTful interactions independently of
+// HTTP: every method takes plain values and returns a Response (status,
+// resource or OperationOutcome, version headers). internal/api maps HTTP onto
+// it; batch and transaction entries will reuse it the same way.
+package rest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/store"
+)
+
+// Blobs keeps Binary content outside the resource rows.
+type Blobs interface {
+	Put(ctx context.Context, data []byte) (ref string, err error)
+	Get(ctx context.Context, ref string) ([]byte, error)
+}
+
+// Config configures a Service.
+type Config struct {
+	// BaseURL is the public base URL, written into Location, fullUrl and
+	// paging links (no trailing slash).
+	BaseURL string
+	// MaxBinaryBytes caps Binary content; 0 means no cap here (the HTTP layer
+	// still caps request bodies).
+	MaxBinaryBytes int64
+	Logger         *slog.Logger
+	// Now and NewID are for tests; nil means the wall clock and random ids.
+	Now   func() time.Time
+	NewID func() string
+}
+
+// Service runs the interactions against a Repository.
+type Service struct {
+	repo  store.Repository
+	blobs Blobs
+	codec *fhir.Codec
+	cfg   Config
+	log   *slog.Logger
+}
+
+// New returns a Service.
+func New(repo store.Repository, blobs Blobs, codec *fhir.Codec, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = newID
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{repo: repo, blobs: blobs, codec: codec, cfg: cfg, log: log}
+}
+
+// Response is the result of one interaction.
+type Response struct {
+	Status int
+	// Body is FHIR JSON (a resource, a Bundle or an OperationOutcome), or raw
+	// Binary content when ContentType is set. Nil when there is no body.
+	Body []byte
+	// ContentType is set only for raw Binary content.
+	ContentType string
+	// Outcome is set when Body is an OperationOutcome reporting a failure.
+	Outcome *fhir.Outcome
+	// Version and LastUpdated describe the resource version the response is
+	// about (ETag and Last-Modified); zero when there is none.
+	Version     int64
+	LastUpdated time.Time
+	// Location is the absolute URL of the version written (create, update).
+	Location string
+}
+
+// OK reports whether the interaction succeeded.
+func (r Response) OK() bool { return r.Status >= 200 && r.Status < 300 }
+
+func failure(status int, o *fhir.Outcome) Response {
+	return Response{Status: status, Body: o.JSON(), Outcome: o}
+}
+
+func fail(status int, code, diagnostics string, expression ...string) Response {
+	return failure(status, fhir.NewOutcome(fhir.SeverityError, code, diagnostics, expression...))
+}
+
+// internalError logs the cause (never resource content) and hides it from
+// the client.
+func (s *Service) internalError(ctx context.Context, op string, err error) Response {
+	s.log.ErrorContext(ctx, "interaction failed", "op", op, "err", err)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fail(http.StatusServiceUnavailable, fhir.CodeException, "the request was cancelled or timed out")
+	}
+	return fail(http.StatusInternalServerError, fhir.CodeException, "internal server error")
+}
+
+func (s *Service) checkType(typ string) (Response, bool) {
+	if !fhir.IsResourceType(typ) {
+		return fail(http.StatusNotFound, fhir.CodeNotSupported, fmt.Sprintf("unknown resource type %q", typ)), false
+	}
+	return Response{}, true
+}
+
+func (s *Service) checkID(typ, id string) (Response, bool) {
+	if !validID(id) {
+		return fail(http.StatusBadRequest, fhir.CodeValue, fmt.Sprintf("%q is not a valid resource id (1-64 of A-Z a-z 0-9 - .)", id), typ+".id"), false
+	}
+	return Response{}, true
+}
+
+func (s *Service) resourceURL(typ, id string) string {
+	return s.cfg.BaseURL + "/" + typ + "/" + id
+}
+
+func (s *Service) versionURL(typ, id string, v int64) string {
+	return fmt.Sprintf("%s/%s/%s/_history/%d", s.cfg.BaseURL, typ, id, v)
+}

@@ -1,0 +1,308 @@
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/store"
+)
+
+// maxAttempts bounds the compare-and-set retries of an unconditional update
+// that keeps losing races; each round has a winner, so this is only reached
+// under extreme contention on one resource.
+const maxAttempts = 64
+
+// Create stores a new resource with a server-assigned id. An id in the body
+// is ignored, as the spec says.
+func (s *Service) Create(ctx context.Context, typ string, body []byte) Response {
+	if r, ok := s.checkType(typ); !ok {
+		return r
+	}
+	res, r, ok := s.parseFor(typ, body)
+	if !ok {
+		return r
+	}
+	id := s.cfg.NewID()
+	res.SetID(id)
+	ref, r, ok := s.storeBinary(ctx, res)
+	if !ok {
+		return r
+	}
+	return s.write(ctx, res, id, writeOpts{method: store.MethodCreate, blobRef: ref, mustBeNew: true})
+}
+
+// CreateBinary stores raw content posted with a non-FHIR content type as a
+// new Binary.
+func (s *Service) CreateBinary(ctx context.Context, contentType string, data []byte) Response {
+	res, r, ok := s.binaryResource(contentType, "")
+	if !ok {
+		return r
+	}
+	return s.writeRawBinary(ctx, res, s.cfg.NewID(), data, writeOpts{method: store.MethodCreate, mustBeNew: true})
+}
+
+// Update replaces a resource, creating it at the client's id when it does
+// not exist (update as create). ifMatch, when not empty, is the ETag the
+// current version must have.
+func (s *Service) Update(ctx context.Context, typ, id string, body []byte, ifMatch string) Response {
+	if r, ok := s.checkType(typ); !ok {
+		return r
+	}
+	if r, ok := s.checkID(typ, id); !ok {
+		return r
+	}
+	res, r, ok := s.parseFor(typ, body)
+	if !ok {
+		return r
+	}
+	switch bodyID := res.ID(); {
+	case bodyID == "":
+		return fail(http.StatusBadRequest, fhir.CodeRequired, "the resource must carry its id for an update", typ+".id")
+	case bodyID != id:
+		return fail(http.StatusBadRequest, fhir.CodeInvalid, fmt.Sprintf("the id in the body (%q) differs from the id in the URL (%q)", bodyID, id), typ+".id")
+	}
+	want, r, ok := parseIfMatch(ifMatch)
+	if !ok {
+		return r
+	}
+	ref, r, ok := s.storeBinary(ctx, res)
+	if !ok {
+		return r
+	}
+	return s.write(ctx, res, id, writeOpts{method: store.MethodUpdate, blobRef: ref, ifMatch: want})
+}
+
+// UpdateBinary replaces a Binary with raw content.
+func (s *Service) UpdateBinary(ctx context.Context, id, contentType string, data []byte, ifMatch string) Response {
+	if r, ok := s.checkID("Binary", id); !ok {
+		return r
+	}
+	want, r, ok := parseIfMatch(ifMatch)
+	if !ok {
+		return r
+	}
+	res, r, ok := s.binaryResource(contentType, id)
+	if !ok {
+		return r
+	}
+	return s.writeRawBinary(ctx, res, id, data, writeOpts{method: store.MethodUpdate, ifMatch: want})
+}
+
+// Delete records a deletion as a new version (a tombstone). Deleting a
+// resource that does not exist, or is already deleted, succeeds without
+// writing anything, as the spec allows.
+func (s *Service) Delete(ctx context.Context, typ, id, ifMatch string) Response {
+	if r, ok := s.checkType(typ); !ok {
+		return r
+	}
+	want, r, ok := parseIfMatch(ifMatch)
+	if !ok {
+		return r
+	}
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		cur, err := s.repo.Current(ctx, typ, id)
+		if errors.Is(err, store.ErrNotFound) {
+			if want != 0 {
+				return preconditionFailed(typ, id, want, 0)
+			}
+			return Response{Status: http.StatusNoContent}
+		}
+		if err != nil {
+			return s.internalError(ctx, "delete", err)
+		}
+		if want != 0 && cur.VersionID != want {
+			return preconditionFailed(typ, id, want, cur.VersionID)
+		}
+		if cur.Deleted {
+			return Response{Status: http.StatusNoContent, Version: cur.VersionID, LastUpdated: cur.LastUpdated}
+		}
+		now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+		err = s.repo.Commit(ctx, []store.Change{{
+			Type: typ, ID: id, PrevVersion: cur.VersionID, Version: cur.VersionID + 1,
+			LastUpdated: now, Method: store.MethodDelete, Deleted: true,
+		}})
+		if store.IsConflict(err) {
+			continue
+		}
+		if err != nil {
+			return s.internalError(ctx, "delete", err)
+		}
+		return Response{Status: http.StatusNoContent, Version: cur.VersionID + 1, LastUpdated: now}
+	}
+	return tooMuchContention(typ, id)
+}
+
+type writeOpts struct {
+	method    store.Method
+	blobRef   string
+	ifMatch   int64 // 0: unconditional
+	mustBeNew bool  // create: a server-assigned id must not exist
+}
+
+// write commits res as the next version of typ/id with a compare-and-set
+// on the current version, retrying lost races unless the client pinned the
+// version with If-Match.
+func (s *Service) write(ctx context.Context, res *fhir.Resource, id string, o writeOpts) Response {
+	typ := res.Type()
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		var prev int64
+		existed := false
+		if !o.mustBeNew { // a fresh random id has no current version to read
+			cur, err := s.repo.Current(ctx, typ, id)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+			case err != nil:
+				return s.internalError(ctx, "write", err)
+			default:
+				prev = cur.VersionID
+				existed = !cur.Deleted
+			}
+		}
+		if o.ifMatch != 0 && prev != o.ifMatch {
+			return preconditionFailed(typ, id, o.ifMatch, prev)
+		}
+		resp, err := s.commitVersion(ctx, res, id, prev, o.method, o.blobRef)
+		if store.IsConflict(err) && o.mustBeNew {
+			return s.internalError(ctx, "create", fmt.Errorf("generated id %s/%s already exists", typ, id))
+		}
+		if store.IsConflict(err) {
+			if o.ifMatch != 0 {
+				return preconditionFailed(typ, id, o.ifMatch, prev+1)
+			}
+			continue
+		}
+		if err != nil {
+			return s.internalError(ctx, "write", err)
+		}
+		if !existed {
+			resp.Status = http.StatusCreated
+		}
+		return resp
+	}
+	return tooMuchContention(typ, id)
+}
+
+// commitVersion renders res as version prev+1 of typ/id and commits it with
+// a compare-and-set on prev. A lost race comes back as a store conflict.
+func (s *Service) commitVersion(ctx context.Context, res *fhir.Resource, id string, prev int64, method store.Method, blobRef string) (Response, error) {
+	typ := res.Type()
+	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	version := prev + 1
+	res.SetMeta(strconv.FormatInt(version, 10), now)
+	body, err := s.codec.Marshal(res)
+	if err != nil {
+		return Response{}, err
+	}
+	err = s.repo.Commit(ctx, []store.Change{{
+		Type: typ, ID: id, PrevVersion: prev, Version: version,
+		LastUpdated: now, Method: method, Body: body, BlobRef: blobRef,
+	}})
+	if err != nil {
+		return Response{}, err
+	}
+	if blobRef != "" {
+		// The client gets the resource with its content, as a read would return it.
+		if body, err = s.resourceBody(ctx, &store.Version{Type: typ, ID: id, VersionID: version, Body: body, BlobRef: blobRef}); err != nil {
+			return Response{}, err
+		}
+	}
+	return Response{Status: http.StatusOK, Body: body, Version: version, LastUpdated: now, Location: s.versionURL(typ, id, version)}, nil
+}
+
+// parseFor parses body and checks that it is a resource of type typ.
+func (s *Service) parseFor(typ string, body []byte) (*fhir.Resource, Response, bool) {
+	res, o := s.codec.Parse(body)
+	if o != nil {
+		return nil, failure(http.StatusBadRequest, o), false
+	}
+	if res.Type() != typ {
+		return nil, fail(http.StatusBadRequest, fhir.CodeInvalid,
+			fmt.Sprintf("the body is a %s but the URL is for %s", res.Type(), typ), "resourceType"), false
+	}
+	return res, Response{}, true
+}
+
+// storeBinary moves Binary.data into the blob store; other types pass.
+func (s *Service) storeBinary(ctx context.Context, res *fhir.Resource) (string, Response, bool) {
+	data, _, ok := res.TakeBinaryData()
+	if !ok || data == nil {
+		return "", Response{}, true
+	}
+	return s.putBlob(ctx, data)
+}
+
+func (s *Service) putBlob(ctx context.Context, data []byte) (string, Response, bool) {
+	if s.cfg.MaxBinaryBytes > 0 && int64(len(data)) > s.cfg.MaxBinaryBytes {
+		return "", fail(http.StatusRequestEntityTooLarge, fhir.CodeTooLong,
+			fmt.Sprintf("Binary content of %d bytes is over the limit of %d", len(data), s.cfg.MaxBinaryBytes), "Binary.data"), false
+	}
+	ref, err := s.blobs.Put(ctx, data)
+	if err != nil {
+		return "", s.internalError(ctx, "store binary", err), false
+	}
+	return ref, Response{}, true
+}
+
+// binaryResource builds the Binary resource that wraps raw content.
+func (s *Service) binaryResource(contentType, id string) (*fhir.Resource, Response, bool) {
+	doc := map[string]string{"resourceType": "Binary", "contentType": contentType}
+	if id != "" {
+		doc["id"] = id
+	}
+	b, _ := json.Marshal(doc)
+	res, o := s.codec.Parse(b)
+	if o != nil {
+		return nil, failure(http.StatusBadRequest, o), false
+	}
+	return res, Response{}, true
+}
+
+func (s *Service) writeRawBinary(ctx context.Context, res *fhir.Resource, id string, data []byte, o writeOpts) Response {
+	res.SetID(id)
+	if len(data) > 0 {
+		ref, r, ok := s.putBlob(ctx, data)
+		if !ok {
+			return r
+		}
+		o.blobRef = ref
+	}
+	return s.write(ctx, res, id, o)
+}
+
+// binaryContentType reads Binary.contentType from stored JSON.
+func binaryContentType(body []byte) string {
+	var b struct {
+		ContentType string `json:"contentType"`
+	}
+	_ = json.Unmarshal(body, &b) // stored bodies were produced by the marshaller
+	return b.ContentType
+}
+
+func parseIfMatch(ifMatch string) (int64, Response, bool) {
+	if ifMatch == "" {
+		return 0, Response{}, true
+	}
+	v, ok := ParseETag(ifMatch)
+	if !ok {
+		return 0, fail(http.StatusBadRequest, fhir.CodeValue, fmt.Sprintf("If-Match %q is not a version ETag such as W/\"3\"", ifMatch)), false
+	}
+	return v, Response{}, true
+}
+
+func preconditionFailed(typ, id string, want, have int64) Response {
+	msg := fmt.Sprintf("If-Match wants version %d of %s/%s but the current version is %d", want, typ, id, have)
+	if have == 0 {
+		msg = fmt.Sprintf("If-Match wants version %d of %s/%s, which does not exist", want, typ, id)
+	}
+	return fail(http.StatusPreconditionFailed, fhir.CodeConflict, msg)
+}
+
+func tooMuchContention(typ, id string) Response {
+	return fail(http.StatusConflict, fhir.CodeConflict, fmt.Sprintf("%s/%s is being updated by too many clients at once; retry", typ, id))
+}

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// benchPatient is a Patient of the size a GP system sends (about 0.6 KB).
+const benchPatient = `{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}],"name":[{"use":"official","family":"Smith","given":["Jane","Ann"]}],"gender":"female","birthDate":"1970-01-02","address":[{"line":["1 High St"],"city":"Ipswich","postalCode":"IP1 1AA"}],"telecom":[{"system":"phone","value":"01234 567890"}],"generalPractitioner":[{"reference":"Organization/gp1"}]}`
+
+// benchServer starts a real server on loopback TCP, as a client sees it.
+func benchServer(b *testing.B) (string, *http.Client) {
+	b.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	base := "http://" + ts.Listener.Addr().String()
+	app, err := Open(context.Background(), Config{DataDir: b.TempDir(), BaseURL: base, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts.Config.Handler = app.Handler()
+	ts.Start()
+	b.Cleanup(func() { ts.Close(); _ = app.Close() })
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}, Timeout: 30 * time.Second}
+	return base, client
+}
+
+func send(b *testing.B, client *http.Client, method, url string, body []byte, want int) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Error(err)
+		return
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		b.Errorf("%s %s: %d", method, url, resp.StatusCode)
+	}
+}
+
+// reportRate adds requests per second, the figure the targets are set in.
+func reportRate(b *testing.B) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkHTTPReadByID: concurrent clients reading Patients by id over HTTP.
+func BenchmarkHTTPReadByID(b *testing.B) {
+	base, client := benchServer(b)
+	const n = 1000
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("p%d", i)
+		body := fmt.Appendf(nil, `{"resourceType":"Patient","id":%q,%s`, ids[i], benchPatient[len(`{"resourceType":"Patient",`):])
+		send(b, client, http.MethodPut, base+"/Patient/"+ids[i], body, http.StatusCreated)
+	}
+	var next atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1) % n
+			send(b, client, http.MethodGet, base+"/Patient/"+ids[i], nil, http.StatusOK)
+		}
+	})
+	reportRate(b)
+}
+
+// BenchmarkHTTPCreate: concurrent clients creating Patient-sized resources.
+func BenchmarkHTTPCreate(b *testing.B) {
+	base, client := benchServer(b)
+	body := []byte(benchPatient)
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			send(b, client, http.MethodPost, base+"/Patient", body, http.StatusCreated)
+		}
+	})
+	reportRate(b)
+}

@@ -1,0 +1,117 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/telederm/telederm/internal/store"
+)
+
+// Commit writes all changes in one transaction on the writer connection, or
+// none of them. Each change is checked against the resource's current
+// version inside that transaction, so the check and the write cannot be
+// separated by another commit.
+func (s *Store) Commit(ctx context.Context, changes []store.Change) error {
+	for i, c := range changes {
+		if err := validChange(c); err != nil {
+			return fmt.Errorf("sqlite: change %d (%s/%s): %w", i, c.Type, c.ID, err)
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := s.gate.enter(); err != nil {
+		return err
+	}
+	defer s.gate.leave()
+
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin commit: %w", err)
+	}
+	defer tx.Rollback() // a no-op once committed
+	ts := s.ws.in(ctx, tx)
+	for _, c := range changes {
+		if err := ts.apply(ctx, c); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+func validChange(c store.Change) error {
+	switch {
+	case c.Type == "" || c.ID == "":
+		return errors.New("type and id are required")
+	case c.PrevVersion < 0 || c.Version != c.PrevVersion+1:
+		return fmt.Errorf("version %d does not follow previous version %d", c.Version, c.PrevVersion)
+	case c.Deleted && c.Body != nil:
+		return errors.New("a deletion has no body")
+	}
+	return nil
+}
+
+// in binds the writer's prepared statements to a transaction.
+func (ws *writeStmts) in(ctx context.Context, tx *sql.Tx) writeStmts {
+	return writeStmts{
+		lookup:         tx.StmtContext(ctx, ws.lookup),
+		insertResource: tx.StmtContext(ctx, ws.insertResource),
+		supersede:      tx.StmtContext(ctx, ws.supersede),
+		insertVersion:  tx.StmtContext(ctx, ws.insertVersion),
+		setCurrent:     tx.StmtContext(ctx, ws.setCurrent),
+	}
+}
+
+// apply writes one change: compare, then new version row, then point the
+// resource row at it.
+func (ts writeStmts) apply(ctx context.Context, c store.Change) error {
+	var rid, have, seq int64
+	err := ts.lookup.QueryRowContext(ctx, c.Type, c.ID).Scan(&rid, &have, &seq)
+	exists := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: look up %s/%s: %w", c.Type, c.ID, err)
+	}
+	if have != c.PrevVersion {
+		return &store.ConflictError{Type: c.Type, ID: c.ID, Want: c.PrevVersion, Have: have}
+	}
+
+	lastUpdated := toMicros(c.LastUpdated)
+	if exists {
+		// The outgoing version stops being current when this one starts;
+		// _at history needs that end.
+		if _, err := ts.supersede.ExecContext(ctx, lastUpdated, seq); err != nil {
+			return fmt.Errorf("sqlite: supersede %s/%s: %w", c.Type, c.ID, err)
+		}
+	} else {
+		res, err := ts.insertResource.ExecContext(ctx, c.Type, c.ID, c.Version)
+		if err != nil {
+			return fmt.Errorf("sqlite: insert %s/%s: %w", c.Type, c.ID, err)
+		}
+		if rid, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("sqlite: insert %s/%s: %w", c.Type, c.ID, err)
+		}
+	}
+
+	// A nil any binds NULL whatever the driver does with a nil slice.
+	var body any
+	if c.Body != nil {
+		body = c.Body
+	}
+	res, err := ts.insertVersion.ExecContext(ctx, rid, c.Type, c.Version, lastUpdated,
+		string(c.Method), c.Deleted, body, c.BlobRef)
+	if err != nil {
+		return fmt.Errorf("sqlite: insert %s/%s version %d: %w", c.Type, c.ID, c.Version, err)
+	}
+	if seq, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("sqlite: insert %s/%s version %d: %w", c.Type, c.ID, c.Version, err)
+	}
+	if _, err := ts.setCurrent.ExecContext(ctx, c.Version, seq, rid); err != nil {
+		return fmt.Errorf("sqlite: set current %s/%s: %w", c.Type, c.ID, err)
+	}
+	return nil
+}
