@@ -3,7 +3,7 @@ GO      ?= go
 DATA    ?= ./data
 ADDR    ?= :8080
 
-.PHONY: run build test vet fmt-check bench clean
+.PHONY: run build test vet fmt-check bench gen clean
 
 ## run: start the server on the embedded store in $(DATA) (auth off: sandbox)
 run:
@@ -27,6 +27,11 @@ fmt-check:
 ## bench: the go test benchmarks (parse/marshal, store, HTTP read/create)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## gen: regenerate the tables built from ../shared/spec (search parameters,
+## summary elements, compartments); the results are committed
+gen:
+	$(GO) generate ./fhir/...
 
 clean:
 	rm -rf bin

@@ -232,3 +232,10 @@ func historyCount(t testing.TB, url string) int {
 	}
 	return n
 }
+
+func decodeInto(t testing.TB, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("decode: %v: %.200s", err, b)
+	}
+}

@@ -34,6 +34,14 @@ type ResourceCapability struct {
 	ConditionalUpdate bool
 	ConditionalCreate bool
 	ConditionalDelete string // not-supported | single | multiple
+	SearchInclude     []string
+	SearchRevInclude  []string
+	SearchParams      []SearchParamCapability
+}
+
+// SearchParamCapability is one supported search parameter of a type.
+type SearchParamCapability struct {
+	Name, Definition, Type, Documentation string
 }
 
 type capabilityStatement struct {
@@ -80,6 +88,16 @@ type capResource struct {
 	ConditionalRead   string           `json:"conditionalRead,omitempty"`
 	ConditionalUpdate bool             `json:"conditionalUpdate"`
 	ConditionalDelete string           `json:"conditionalDelete,omitempty"`
+	SearchInclude     []string         `json:"searchInclude,omitempty"`
+	SearchRevInclude  []string         `json:"searchRevInclude,omitempty"`
+	SearchParam       []capSearchParam `json:"searchParam,omitempty"`
+}
+
+type capSearchParam struct {
+	Name          string `json:"name"`
+	Definition    string `json:"definition,omitempty"`
+	Type          string `json:"type"`
+	Documentation string `json:"documentation,omitempty"`
 }
 
 func interactions(codes []string) []capInteraction {
@@ -109,7 +127,14 @@ func CapabilityStatement(c Capabilities) []byte {
 	}
 	rest := capRestEntry{Mode: "server", Interaction: interactions(c.SystemInteractions)}
 	for _, r := range c.Resources {
+		params := make([]capSearchParam, len(r.SearchParams))
+		for i, p := range r.SearchParams {
+			params[i] = capSearchParam{Name: p.Name, Definition: p.Definition, Type: p.Type, Documentation: p.Documentation}
+		}
 		rest.Resource = append(rest.Resource, capResource{
+			SearchInclude:     r.SearchInclude,
+			SearchRevInclude:  r.SearchRevInclude,
+			SearchParam:       params,
 			Type:              r.Type,
 			Interaction:       interactions(r.Interactions),
 			Versioning:        r.Versioning,

@@ -21,6 +21,8 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, f format) {
 	}
 	var resp rest.Response
 	switch {
+	case kind == bodyFHIRJSON && r.Header.Get("If-None-Exist") != "":
+		resp = s.svc.ConditionalCreate(r.Context(), typ, body, r.Header.Get("If-None-Exist"))
 	case kind == bodyFHIRJSON:
 		resp = s.svc.Create(r.Context(), typ, body)
 	case typ == "Binary" && kind != bodyJSONPatch:

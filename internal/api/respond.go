@@ -76,12 +76,17 @@ func withPrefer(r *http.Request, resp rest.Response) rest.Response {
 	return resp
 }
 
-func preferReturn(r *http.Request) string {
+func preferReturn(r *http.Request) string { return preferValue(r, "return") }
+
+// preferValue reads one token of the Prefer header (return, handling ...).
+func preferValue(r *http.Request, name string) string {
 	for _, h := range r.Header.Values("Prefer") {
 		for _, part := range strings.Split(h, ",") {
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if ok && strings.EqualFold(strings.TrimSpace(k), "return") {
-				return strings.Trim(strings.TrimSpace(v), `"`)
+			for _, kv := range strings.Split(part, ";") {
+				k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), name) {
+					return strings.Trim(strings.TrimSpace(v), `"`)
+				}
 			}
 		}
 	}

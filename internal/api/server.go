@@ -66,9 +66,13 @@ func (s *server) routes() http.Handler {
 	r.HandleFunc("/metadata", s.fhir(s.metadata)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/_history", s.fhir(s.historySystem)).Methods(http.MethodGet)
 	r.HandleFunc("/", s.fhir(s.notYet("batch and transaction Bundles"))).Methods(http.MethodPost)
+	r.HandleFunc("/", s.fhir(s.searchSystem)).Methods(http.MethodGet)
+	r.HandleFunc("/_search", s.fhir(s.searchSystem)).Methods(http.MethodPost)
 	r.HandleFunc("/{type}", s.fhir(s.create)).Methods(http.MethodPost)
-	r.HandleFunc("/{type}", s.fhir(s.notYet("search"))).Methods(http.MethodGet)
-	r.HandleFunc("/{type}/_search", s.fhir(s.notYet("search"))).Methods(http.MethodPost)
+	r.HandleFunc("/{type}", s.fhir(s.searchType)).Methods(http.MethodGet)
+	r.HandleFunc("/{type}", s.fhir(s.conditionalUpdate)).Methods(http.MethodPut)
+	r.HandleFunc("/{type}", s.fhir(s.conditionalDelete)).Methods(http.MethodDelete)
+	r.HandleFunc("/{type}/_search", s.fhir(s.searchType)).Methods(http.MethodPost)
 	r.HandleFunc("/{type}/_history", s.fhir(s.historyType)).Methods(http.MethodGet)
 	r.HandleFunc(instance, s.fhir(s.read)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(instance, s.fhir(s.update)).Methods(http.MethodPut)
@@ -76,6 +80,7 @@ func (s *server) routes() http.Handler {
 	r.HandleFunc(instance, s.fhir(s.delete)).Methods(http.MethodDelete)
 	r.HandleFunc(instance+"/_history", s.fhir(s.historyInstance)).Methods(http.MethodGet)
 	r.HandleFunc(instance+"/_history/{vid}", s.fhir(s.vread)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(instance+"/{ctype:[A-Z*][^/]*}", s.fhir(s.compartmentSearch)).Methods(http.MethodGet)
 
 	r.NotFoundHandler = s.fhir(func(w http.ResponseWriter, r *http.Request, f format) {
 		s.writeOutcome(w, r, f, http.StatusNotFound, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotFound, "no FHIR endpoint at "+r.URL.Path))

@@ -4,7 +4,14 @@ import (
 	"time"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/fhir/search"
 )
+
+// searchable reports whether the server can search on p: it is indexed
+// (has an expression) and its type has a store translation.
+func searchable(p *search.Param) bool {
+	return p.Expression != "" && p.Type != search.Special
+}
 
 // Version is the server software version reported in the CapabilityStatement.
 var Version = "0.1.0-dev"
@@ -13,9 +20,9 @@ var Version = "0.1.0-dev"
 // from these lists so it says exactly what the code does; add an
 // interaction here in the same change that implements it.
 var (
-	typeInteractions = []string{"read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create"}
-	// search-type, transaction and batch arrive with the search and bundle work.
-	systemInteractions = []string{"history-system"}
+	typeInteractions = []string{"read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type"}
+	// transaction and batch arrive with the bundle work.
+	systemInteractions = []string{"history-system", "search-system"}
 )
 
 // Capabilities describes what the Service supports, for the
@@ -31,15 +38,31 @@ func (s *Service) Capabilities(published time.Time) fhir.Capabilities {
 		PatchFormats:       []string{"application/json-patch+json"},
 	}
 	for _, t := range fhir.ResourceTypes() {
-		c.Resources = append(c.Resources, fhir.ResourceCapability{
+		rc := fhir.ResourceCapability{
 			Type:              t,
 			Interactions:      typeInteractions,
 			Versioning:        "versioned",
 			ReadHistory:       true,
 			UpdateCreate:      true,
 			ConditionalRead:   "full-support",
-			ConditionalDelete: "not-supported",
-		})
+			ConditionalCreate: true,
+			ConditionalUpdate: true,
+			ConditionalDelete: "multiple",
+			SearchInclude:     []string{"*"},
+			SearchRevInclude:  []string{"*"},
+		}
+		for _, p := range s.registry.ForType(t) {
+			if !searchable(p) {
+				continue
+			}
+			rc.SearchParams = append(rc.SearchParams, fhir.SearchParamCapability{
+				Name: p.Code, Definition: p.URL, Type: string(p.Type), Documentation: p.Description,
+			})
+			if p.Type == search.Reference {
+				rc.SearchInclude = append(rc.SearchInclude, t+":"+p.Code)
+			}
+		}
+		c.Resources = append(c.Resources, rc)
 	}
 	return c
 }

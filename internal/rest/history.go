@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -64,7 +65,7 @@ func (s *Service) History(ctx context.Context, typ, id string, params url.Values
 		}
 		b.Entry = append(b.Entry, e)
 	}
-	body, err := json.Marshal(b)
+	body, err := marshalBundle(b)
 	if err != nil {
 		return s.internalError(ctx, "history", err)
 	}
@@ -176,8 +177,13 @@ type bundleLink struct {
 type bundleEntry struct {
 	FullURL  string          `json:"fullUrl,omitempty"`
 	Resource json.RawMessage `json:"resource,omitempty"`
+	Search   *entrySearch    `json:"search,omitempty"`
 	Request  *entryRequest   `json:"request,omitempty"`
 	Response *entryResponse  `json:"response,omitempty"`
+}
+
+type entrySearch struct {
+	Mode string `json:"mode"`
 }
 
 type entryRequest struct {
@@ -190,4 +196,16 @@ type entryResponse struct {
 	Location     string `json:"location,omitempty"`
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"lastModified,omitempty"`
+}
+
+// marshalBundle renders a Bundle without HTML escaping: links keep their
+// "&" and narratives their markup, as a FHIR client expects to read them.
+func marshalBundle(b bundle) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(b); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }

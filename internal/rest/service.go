@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/store"
 )
 
@@ -31,6 +32,8 @@ type Config struct {
 	// still caps request bodies).
 	MaxBinaryBytes int64
 	Logger         *slog.Logger
+	// Registry is the search-parameter registry; nil means the R4 default.
+	Registry *search.Registry
 	// Now and NewID are for tests; nil means the wall clock and random ids.
 	Now   func() time.Time
 	NewID func() string
@@ -38,11 +41,13 @@ type Config struct {
 
 // Service runs the interactions against a Repository.
 type Service struct {
-	repo  store.Repository
-	blobs Blobs
-	codec *fhir.Codec
-	cfg   Config
-	log   *slog.Logger
+	repo     store.Repository
+	blobs    Blobs
+	codec    *fhir.Codec
+	registry *search.Registry
+	indexer  *search.Indexer
+	cfg      Config
+	log      *slog.Logger
 }
 
 // New returns a Service.
@@ -57,7 +62,14 @@ func New(repo store.Repository, blobs Blobs, codec *fhir.Codec, cfg Config) *Ser
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{repo: repo, blobs: blobs, codec: codec, cfg: cfg, log: log}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = search.Default()
+	}
+	return &Service{
+		repo: repo, blobs: blobs, codec: codec, cfg: cfg, log: log,
+		registry: reg, indexer: search.NewIndexer(reg, cfg.BaseURL),
+	}
 }
 
 // Response is the result of one interaction.

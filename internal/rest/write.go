@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/store"
 )
 
@@ -199,9 +201,13 @@ func (s *Service) commitVersion(ctx context.Context, res *fhir.Resource, id stri
 	if err != nil {
 		return Response{}, err
 	}
+	index, err := s.indexEntries(body)
+	if err != nil {
+		return Response{}, err
+	}
 	err = s.repo.Commit(ctx, []store.Change{{
 		Type: typ, ID: id, PrevVersion: prev, Version: version,
-		LastUpdated: now, Method: method, Body: body, BlobRef: blobRef,
+		LastUpdated: now, Method: method, Body: body, BlobRef: blobRef, Index: index,
 	}})
 	if err != nil {
 		return Response{}, err
@@ -305,4 +311,21 @@ func preconditionFailed(typ, id string, want, have int64) Response {
 
 func tooMuchContention(typ, id string) Response {
 	return fail(http.StatusConflict, fhir.CodeConflict, fmt.Sprintf("%s/%s is being updated by too many clients at once; retry", typ, id))
+}
+
+// indexEntries extracts the search-index entries of a rendered resource.
+// It reads the marshaller's own output, so the index always agrees with
+// what is stored.
+func (s *Service) indexEntries(body []byte) ([]search.Entry, error) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var doc map[string]any
+	if err := d.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("index: decode: %w", err)
+	}
+	entries, err := s.indexer.Entries(doc)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	return entries, nil
 }

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/telederm/telederm/fhir/search"
 )
 
 // benchPatient is a Patient of the size a GP system sends (about 0.6 KB).
@@ -18,10 +20,15 @@ const benchPatient = `{"resourceType":"Patient","identifier":[{"system":"https:/
 
 // benchServer starts a real server on loopback TCP, as a client sees it.
 func benchServer(b *testing.B) (string, *http.Client) {
+	return benchServerWith(b, nil)
+}
+
+// benchServerWith starts a server with a given search registry (nil: R4).
+func benchServerWith(b *testing.B, reg *search.Registry) (string, *http.Client) {
 	b.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	app, err := Open(context.Background(), Config{DataDir: b.TempDir(), BaseURL: base, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	app, err := Open(context.Background(), Config{DataDir: b.TempDir(), BaseURL: base, Registry: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,9 +87,16 @@ func BenchmarkHTTPReadByID(b *testing.B) {
 	reportRate(b)
 }
 
-// BenchmarkHTTPCreate: concurrent clients creating Patient-sized resources.
+// BenchmarkHTTPCreate: concurrent clients creating Patient-sized resources,
+// with every R4 search parameter indexed (Index) and with none (NoIndex):
+// the ratio is the cost of search indexing on writes.
 func BenchmarkHTTPCreate(b *testing.B) {
-	base, client := benchServer(b)
+	b.Run("Index", func(b *testing.B) { benchCreate(b, nil) })
+	b.Run("NoIndex", func(b *testing.B) { benchCreate(b, search.NewRegistry(nil)) })
+}
+
+func benchCreate(b *testing.B, reg *search.Registry) {
+	base, client := benchServerWith(b, reg)
 	body := []byte(benchPatient)
 	b.SetParallelism(8)
 	b.ResetTimer()
@@ -93,3 +107,5 @@ func BenchmarkHTTPCreate(b *testing.B) {
 	})
 	reportRate(b)
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/api"
 	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
@@ -26,6 +27,8 @@ type Config struct {
 	MaxBodyBytes   int64
 	MaxBinaryBytes int64
 	Logger         *slog.Logger
+	// Registry is the search-parameter registry; nil means the R4 default.
+	Registry *search.Registry
 }
 
 // Server is an assembled Telederm.
@@ -56,7 +59,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, errors.Join(err, repo.Close())
 	}
-	svc := rest.New(repo, blobs, codec, rest.Config{BaseURL: cfg.BaseURL, MaxBinaryBytes: cfg.MaxBinaryBytes, Logger: log})
+	svc := rest.New(repo, blobs, codec, rest.Config{BaseURL: cfg.BaseURL, MaxBinaryBytes: cfg.MaxBinaryBytes, Logger: log, Registry: cfg.Registry})
 	h := api.New(svc, api.Config{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Ready: repo.Ping})
 	return &Server{handler: h, repo: repo}, nil
 }

@@ -13,10 +13,17 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/telederm/telederm/fhir/search"
 )
 
 // ErrNotFound reports that no version of the resource exists.
 var ErrNotFound = errors.New("store: not found")
+
+// ErrNotSupported reports a search the backend cannot answer (a
+// parameter type or modifier it has no translation for). It is the
+// client's request, not the store, that is at fault.
+var ErrNotSupported = errors.New("store: search not supported")
 
 // ErrBadCursor reports a HistoryQuery.Cursor that no page of this store
 // handed out (corrupt, truncated or from another backend).
@@ -80,6 +87,9 @@ type Change struct {
 	Deleted     bool
 	Body        []byte
 	BlobRef     string
+	// Index is every search-index entry of the new version. It replaces
+	// those of the previous version; a deletion has none.
+	Index []search.Entry
 }
 
 // HistoryQuery selects versions for the history interactions. Type and ID
@@ -105,6 +115,19 @@ type HistoryPage struct {
 	Next string
 }
 
+// SearchPage is one page of search results.
+type SearchPage struct {
+	// Matches are the current versions that match, in the query's order.
+	Matches []Version
+	// Included are the resources _include and _revinclude bring in, each
+	// once and none that is also a match.
+	Included []Version
+	// Next is the cursor of the following page; empty on the last page.
+	Next string
+	// Total counts the matches across all pages; -1 when it was not counted.
+	Total int
+}
+
 // Repository is what the REST layer needs from storage. Implementations are
 // safe for concurrent use.
 type Repository interface {
@@ -118,6 +141,9 @@ type Repository interface {
 	Commit(ctx context.Context, changes []Change) error
 	// History returns a page of versions, newest first.
 	History(ctx context.Context, q HistoryQuery) (HistoryPage, error)
+	// Search returns a page of the current, not deleted resources that
+	// match q, answered from the index entries alone.
+	Search(ctx context.Context, q *search.Query) (SearchPage, error)
 	// Ping reports whether the store can serve requests (readiness).
 	Ping(ctx context.Context) error
 	// Close releases the store; in-flight calls finish first.

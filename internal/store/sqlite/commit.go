@@ -64,6 +64,7 @@ func (ws *writeStmts) in(ctx context.Context, tx *sql.Tx) writeStmts {
 		supersede:      tx.StmtContext(ctx, ws.supersede),
 		insertVersion:  tx.StmtContext(ctx, ws.insertVersion),
 		setCurrent:     tx.StmtContext(ctx, ws.setCurrent),
+		index:          ws.index.in(ctx, tx),
 	}
 }
 
@@ -102,6 +103,9 @@ func (ts writeStmts) apply(ctx context.Context, c store.Change) error {
 	if c.Body != nil {
 		body = c.Body
 	}
+	if c.Deleted && len(c.Index) > 0 {
+		return fmt.Errorf("sqlite: a deletion of %s/%s has index entries", c.Type, c.ID)
+	}
 	res, err := ts.insertVersion.ExecContext(ctx, rid, c.Type, c.Version, lastUpdated,
 		string(c.Method), c.Deleted, body, c.BlobRef)
 	if err != nil {
@@ -110,8 +114,11 @@ func (ts writeStmts) apply(ctx context.Context, c store.Change) error {
 	if seq, err = res.LastInsertId(); err != nil {
 		return fmt.Errorf("sqlite: insert %s/%s version %d: %w", c.Type, c.ID, c.Version, err)
 	}
-	if _, err := ts.setCurrent.ExecContext(ctx, c.Version, seq, rid); err != nil {
+	if _, err := ts.setCurrent.ExecContext(ctx, c.Version, seq, c.Deleted, rid); err != nil {
 		return fmt.Errorf("sqlite: set current %s/%s: %w", c.Type, c.ID, err)
+	}
+	if err := ts.index.replace(ctx, rid, exists, c); err != nil {
+		return fmt.Errorf("sqlite: index %s/%s: %w", c.Type, c.ID, err)
 	}
 	return nil
 }

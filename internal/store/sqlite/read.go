@@ -41,10 +41,21 @@ type scanner interface{ Scan(dest ...any) error }
 
 // scanVersion reads the versionColumns of one row.
 func scanVersion(row scanner, typ, id string) (*store.Version, error) {
-	v := &store.Version{Type: typ, ID: id}
+	return scanVersionWith(row, nil, &typ, &id)
+}
+
+// scanVersionWith reads rid, type and id (when rid is not nil) and then the
+// versionColumns of one row.
+func scanVersionWith(row scanner, rid *int64, typ, id *string) (*store.Version, error) {
+	v := &store.Version{}
 	var lastUpdated int64
 	var method string
-	err := row.Scan(&v.VersionID, &lastUpdated, &method, &v.Deleted, &v.Body, &v.BlobRef)
+	dest := []any{&v.VersionID, &lastUpdated, &method, &v.Deleted, &v.Body, &v.BlobRef}
+	if rid != nil {
+		dest = append([]any{rid, typ, id}, dest...)
+	}
+	err := row.Scan(dest...)
+	v.Type, v.ID = *typ, *id
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}

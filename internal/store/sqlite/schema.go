@@ -41,6 +41,70 @@ var migrations = [][]string{
 		`CREATE INDEX resource_version_rid_seq ON resource_version (rid, seq)`,
 		`CREATE INDEX resource_version_type_seq ON resource_version (type, seq)`,
 	},
+	// 2: search-index entries of every current, not deleted resource, one
+	// table per kind of value (as HAPI does), each row tied to resource.rid
+	// and replaced whole when the resource changes. type and param lead
+	// every lookup index: a search always names both.
+	{
+		`ALTER TABLE resource ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0`,
+		`CREATE TABLE idx_token (
+			rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+			system TEXT NOT NULL, code TEXT NOT NULL, text TEXT NOT NULL,
+			type_system TEXT NOT NULL, type_code TEXT NOT NULL
+		) STRICT`,
+		`CREATE INDEX idx_token_code ON idx_token (type, param, code, system)`,
+		`CREATE INDEX idx_token_rid ON idx_token (rid)`,
+		`CREATE TABLE idx_string (
+			rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+			norm TEXT NOT NULL, exact TEXT NOT NULL
+		) STRICT`,
+		`CREATE INDEX idx_string_norm ON idx_string (type, param, norm)`,
+		`CREATE INDEX idx_string_rid ON idx_string (rid)`,
+		// Dates as [lo, hi) in µs; open ends are the int64 extremes.
+		`CREATE TABLE idx_date (
+			rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+			lo INTEGER NOT NULL, hi INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX idx_date_lo ON idx_date (type, param, lo)`,
+		`CREATE INDEX idx_date_hi ON idx_date (type, param, hi)`,
+		`CREATE INDEX idx_date_rid ON idx_date (rid)`,
+		// Numbers and quantities: the value and its precision range; system,
+		// code and unit are empty for plain numbers.
+		`CREATE TABLE idx_number (
+			rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+			num REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL,
+			system TEXT NOT NULL, code TEXT NOT NULL, unit TEXT NOT NULL
+		) STRICT`,
+		`CREATE INDEX idx_number_lo ON idx_number (type, param, lo)`,
+		`CREATE INDEX idx_number_rid ON idx_number (rid)`,
+		// References: local ones by target type and id (also what _revinclude
+		// and _has follow backwards), others by URL; identifier references by
+		// system and code.
+		`CREATE TABLE idx_ref (
+			rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+			ref_type TEXT NOT NULL, ref_id TEXT NOT NULL,
+			url TEXT NOT NULL, version TEXT NOT NULL,
+			system TEXT NOT NULL, code TEXT NOT NULL
+		) STRICT`,
+		`CREATE INDEX idx_ref_target ON idx_ref (ref_type, ref_id, type, param)`,
+		`CREATE INDEX idx_ref_param ON idx_ref (type, param, ref_type, ref_id)`,
+		`CREATE INDEX idx_ref_url ON idx_ref (type, param, url)`,
+		`CREATE INDEX idx_ref_rid ON idx_ref (rid)`,
+		`CREATE TABLE idx_uri (
+			rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+			uri TEXT NOT NULL
+		) STRICT`,
+		`CREATE INDEX idx_uri_uri ON idx_uri (type, param, uri)`,
+		`CREATE INDEX idx_uri_rid ON idx_uri (rid)`,
+		// Composites: one row per element, the parts as JSON; matched after
+		// the first part narrows by (type, param, code1).
+		`CREATE TABLE idx_composite (
+			rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+			code1 TEXT NOT NULL, parts TEXT NOT NULL
+		) STRICT`,
+		`CREATE INDEX idx_composite_code ON idx_composite (type, param, code1)`,
+		`CREATE INDEX idx_composite_rid ON idx_composite (rid)`,
+	},
 }
 
 // migrate brings the schema up to date in one transaction, so a crash

@@ -77,7 +77,7 @@ func (s *Store) open(ctx context.Context, path string, opts Options) error {
 	if err := migrate(ctx, s.w); err != nil {
 		return err
 	}
-	if err := prepare(ctx, s.w, s.ws.all(), qLookup, qInsertResource, qSupersede, qInsertVersion, qSetCurrent); err != nil {
+	if err := prepare(ctx, s.w, s.ws.all(), writeQueries()...); err != nil {
 		return err
 	}
 

@@ -43,7 +43,7 @@ const (
 	qInsertVersion  = `INSERT INTO resource_version
 		(rid, type, version, last_updated, method, deleted, body, blob_ref)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	qSetCurrent = `UPDATE resource SET version = ?, seq = ? WHERE rid = ?`
+	qSetCurrent = `UPDATE resource SET version = ?, seq = ?, deleted = ? WHERE rid = ?`
 )
 
 type readStmts struct {
@@ -53,6 +53,7 @@ type readStmts struct {
 
 type writeStmts struct {
 	lookup, insertResource, supersede, insertVersion, setCurrent *sql.Stmt
+	index                                                        indexStmts
 }
 
 func (s *readStmts) all() []**sql.Stmt {
@@ -60,7 +61,12 @@ func (s *readStmts) all() []**sql.Stmt {
 }
 
 func (s *writeStmts) all() []**sql.Stmt {
-	return []**sql.Stmt{&s.lookup, &s.insertResource, &s.supersede, &s.insertVersion, &s.setCurrent}
+	return append([]**sql.Stmt{&s.lookup, &s.insertResource, &s.supersede, &s.insertVersion, &s.setCurrent}, s.index.all()...)
+}
+
+// writeQueries lists the writer's statements in the order of all().
+func writeQueries() []string {
+	return append([]string{qLookup, qInsertResource, qSupersede, qInsertVersion, qSetCurrent}, indexQueries()...)
 }
 
 func prepare(ctx context.Context, db *sql.DB, dst []**sql.Stmt, queries ...string) error {

@@ -50,6 +50,7 @@ func RunRepositoryTests(t *testing.T, newRepo func(t *testing.T) store.Repositor
 		{"Canceled", testCanceled},
 		{"Close", testClose},
 		{"CloseWhileCommitting", testCloseWhileCommitting},
+		{"Search", testSearch},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
