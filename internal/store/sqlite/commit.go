@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/telederm/telederm/internal/store"
 )
@@ -13,6 +14,13 @@ import (
 // none of them. Each change is checked against the resource's current
 // version inside that transaction, so the check and the write cannot be
 // separated by another commit.
+//
+// Concurrent commits are grouped: while one transaction runs, the commits
+// that arrive queue up, and the next transaction carries all of them, each
+// in a savepoint of its own, so one failing rolls back alone. A commit's
+// cost is mostly the pages it dirties (a resource and its index entries
+// touch a dozen B-trees), and commits in a group share those pages.
+// Nothing is acknowledged before its group's COMMIT.
 func (s *Store) Commit(ctx context.Context, changes []store.Change) error {
 	for i, c := range changes {
 		if err := validChange(c); err != nil {
@@ -27,19 +35,115 @@ func (s *Store) Commit(ctx context.Context, changes []store.Change) error {
 	}
 	defer s.gate.leave()
 
-	tx, err := s.w.BeginTx(ctx, nil)
+	if err := s.ws.index.cache.prepareFor(ctx, changes); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	req := &commitReq{ctx: ctx, changes: changes, done: make(chan error, 1)}
+	s.queue.mu.Lock()
+	s.queue.pending = append(s.queue.pending, req)
+	if s.queue.leading {
+		s.queue.mu.Unlock()
+		return <-req.done
+	}
+	// No group is running: this caller runs groups until the queue is empty.
+	s.queue.leading = true
+	for len(s.queue.pending) > 0 {
+		n := min(len(s.queue.pending), maxGroup)
+		group := s.queue.pending[:n:n]
+		s.queue.pending = s.queue.pending[n:]
+		s.queue.mu.Unlock()
+		s.commitGroup(group)
+		s.queue.mu.Lock()
+	}
+	s.queue.leading = false
+	s.queue.mu.Unlock()
+	return <-req.done
+}
+
+// maxGroup bounds how many commits share one transaction.
+const maxGroup = 64
+
+type commitReq struct {
+	ctx     context.Context
+	changes []store.Change
+	done    chan error // buffered: the result, sent once
+}
+
+// commitQueue holds the commits waiting for the running group.
+type commitQueue struct {
+	mu      sync.Mutex
+	pending []*commitReq
+	leading bool
+}
+
+// commitGroup runs one transaction for the group and answers each commit.
+func (s *Store) commitGroup(group []*commitReq) {
+	results := make([]error, len(group))
+	defer func() {
+		for i, r := range group {
+			r.done <- results[i]
+		}
+	}()
+	fail := func(err error) {
+		for i := range results {
+			if results[i] == nil {
+				results[i] = err
+			}
+		}
+	}
+	// The transaction outlives any one caller's context, and its statements
+	// run without one: interrupting a statement can roll back the whole
+	// transaction, and with it the other commits of the group. A caller's
+	// context is checked before its commit starts.
+	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin commit: %w", err)
+		fail(fmt.Errorf("sqlite: begin commit: %w", err))
+		return
 	}
 	defer tx.Rollback() // a no-op once committed
-	ts := s.ws.in(ctx, tx)
+	ts := s.ws.in(context.Background(), tx)
+	single := len(group) == 1
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if !single {
+			if _, err := tx.Exec("SAVEPOINT c"); err != nil {
+				results[i] = fmt.Errorf("sqlite: savepoint: %w", err)
+				continue
+			}
+		}
+		err := applyAll(context.Background(), ts, r.changes)
+		if single {
+			results[i] = err
+			if err != nil {
+				return // the deferred rollback undoes it
+			}
+			continue
+		}
+		if err != nil {
+			results[i] = err
+			if _, rerr := tx.Exec("ROLLBACK TO c"); rerr != nil {
+				fail(fmt.Errorf("sqlite: roll back a failed commit: %w", rerr))
+				return
+			}
+		}
+		if _, err := tx.Exec("RELEASE c"); err != nil {
+			fail(fmt.Errorf("sqlite: release savepoint: %w", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(fmt.Errorf("sqlite: commit: %w", err))
+	}
+}
+
+func applyAll(ctx context.Context, ts writeStmts, changes []store.Change) error {
 	for _, c := range changes {
 		if err := ts.apply(ctx, c); err != nil {
 			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
 }

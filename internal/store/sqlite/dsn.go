@@ -27,6 +27,10 @@ func dsn(path string, o Options, writer bool) (string, error) {
 		// Take the write lock at BEGIN, so a transaction never fails half
 		// way with SQLITE_BUSY when it upgrades from read to write.
 		q.Set("_txlock", "immediate")
+		// A commit touches a dozen B-trees (the resource, its version and
+		// the index tables): a large page cache keeps their hot pages in
+		// memory instead of re-reading them from the OS for every commit.
+		q.Set("_cache_size", "-65536") // KiB
 	} else {
 		// A reader that tries to write is a bug here; make it fail loudly.
 		q.Set("_query_only", "1")

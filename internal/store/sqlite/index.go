@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/store"
@@ -13,53 +14,44 @@ import (
 // The index tables, one per kind of value (schema migration 2).
 var indexTables = []string{"idx_token", "idx_string", "idx_date", "idx_number", "idx_ref", "idx_uri", "idx_composite"}
 
-const (
-	qInsToken     = `INSERT INTO idx_token (rid, type, param, system, code, text, type_system, type_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	qInsString    = `INSERT INTO idx_string (rid, type, param, norm, exact) VALUES (?, ?, ?, ?, ?)`
-	qInsDate      = `INSERT INTO idx_date (rid, type, param, lo, hi) VALUES (?, ?, ?, ?, ?)`
-	qInsNumber    = `INSERT INTO idx_number (rid, type, param, num, lo, hi, system, code, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qInsRef       = `INSERT INTO idx_ref (rid, type, param, ref_type, ref_id, url, version, system, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qInsURI       = `INSERT INTO idx_uri (rid, type, param, uri) VALUES (?, ?, ?, ?)`
-	qInsComposite = `INSERT INTO idx_composite (rid, type, param, code1, parts) VALUES (?, ?, ?, ?, ?)`
-)
+// qWidenSpan records a date entry's span when it is the widest of its
+// parameter so far (see search_range.go).
+const qWidenSpan = `INSERT INTO idx_date_span (type, param, span) VALUES (?, ?, ?)
+	ON CONFLICT (type, param) DO UPDATE SET span = excluded.span WHERE excluded.span > span`
 
 // indexStmts are the writer's statements that keep the index tables.
 type indexStmts struct {
-	del                                           []*sql.Stmt // one per index table, in indexTables order
-	token, str, date, number, ref, uri, composite *sql.Stmt
+	del       []*sql.Stmt // one per index table, in indexTables order
+	widenSpan *sql.Stmt
+	tx        *sql.Tx     // set by in
+	cache     *indexCache // multi-row INSERTs, shared by every commit
 }
 
 func (s *indexStmts) all() []**sql.Stmt {
 	if s.del == nil {
 		s.del = make([]*sql.Stmt, len(indexTables))
 	}
-	out := make([]**sql.Stmt, 0, len(indexTables)+7)
+	out := make([]**sql.Stmt, 0, len(indexTables)+1)
 	for i := range s.del {
 		out = append(out, &s.del[i])
 	}
-	return append(out, &s.token, &s.str, &s.date, &s.number, &s.ref, &s.uri, &s.composite)
+	return append(out, &s.widenSpan)
 }
 
 func indexQueries() []string {
-	out := make([]string, 0, len(indexTables)+7)
+	out := make([]string, 0, len(indexTables)+1)
 	for _, t := range indexTables {
 		out = append(out, "DELETE FROM "+t+" WHERE rid = ?")
 	}
-	return append(out, qInsToken, qInsString, qInsDate, qInsNumber, qInsRef, qInsURI, qInsComposite)
+	return append(out, qWidenSpan)
 }
 
 func (s *indexStmts) in(ctx context.Context, tx *sql.Tx) indexStmts {
-	out := indexStmts{del: make([]*sql.Stmt, len(s.del))}
+	out := indexStmts{del: make([]*sql.Stmt, len(s.del)), tx: tx, cache: s.cache}
 	for i, st := range s.del {
 		out.del[i] = tx.StmtContext(ctx, st)
 	}
-	out.token = tx.StmtContext(ctx, s.token)
-	out.str = tx.StmtContext(ctx, s.str)
-	out.date = tx.StmtContext(ctx, s.date)
-	out.number = tx.StmtContext(ctx, s.number)
-	out.ref = tx.StmtContext(ctx, s.ref)
-	out.uri = tx.StmtContext(ctx, s.uri)
-	out.composite = tx.StmtContext(ctx, s.composite)
+	out.widenSpan = tx.StmtContext(ctx, s.widenSpan)
 	return out
 }
 
@@ -73,40 +65,114 @@ func (s indexStmts) replace(ctx context.Context, rid int64, existed bool, c stor
 			}
 		}
 	}
+	// Parameters with several date or number values are marked multi
+	// (see search_range.go).
+	counts := map[string]int{}
+	spans := map[string]int64{} // widest date entry per parameter
 	for _, e := range c.Index {
-		if err := s.insert(ctx, rid, c.Type, e); err != nil {
+		switch e.Kind {
+		case search.Date:
+			spans[e.Param] = max(spans[e.Param], dateSpan(e))
+			counts[e.Param]++
+		case search.Number, search.Quantity:
+			counts[e.Param]++
+		}
+	}
+	for param, span := range spans {
+		if _, err := s.widenSpan.ExecContext(ctx, c.Type, param, span); err != nil {
+			return fmt.Errorf("date span of %s: %w", param, err)
+		}
+	}
+	rows := make(map[string][]any, len(insertColumns))
+	for _, e := range c.Index {
+		table, vals, err := entryRow(rid, c.Type, e, counts[e.Param] > 1)
+		if err != nil {
 			return fmt.Errorf("%s entry of %s: %w", e.Kind, e.Param, err)
+		}
+		rows[table] = append(rows[table], vals...)
+	}
+	for _, table := range indexTables {
+		if err := s.insertRows(ctx, table, rows[table]); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
 		}
 	}
 	return nil
 }
 
-func (s indexStmts) insert(ctx context.Context, rid int64, typ string, e search.Entry) error {
-	var err error
+// insertColumns are each index table's columns, in the order entryRow
+// gives the values.
+var insertColumns = map[string][]string{
+	"idx_token":     {"rid", "type", "param", "system", "code", "text", "type_system", "type_code"},
+	"idx_string":    {"rid", "type", "param", "norm", "exact"},
+	"idx_date":      {"rid", "type", "param", "lo", "hi", "multi"},
+	"idx_number":    {"rid", "type", "param", "num", "lo", "hi", "system", "code", "unit", "multi"},
+	"idx_ref":       {"rid", "type", "param", "ref_type", "ref_id", "url", "version", "system", "code"},
+	"idx_uri":       {"rid", "type", "param", "uri"},
+	"idx_composite": {"rid", "type", "param", "code1", "parts"},
+}
+
+// tableOfEntry is the index table an entry goes to ("" for none).
+func tableOfEntry(e search.Entry) string {
+	t, _ := tableOf(e.Kind)
+	return t
+}
+
+// entryRow is the table and the column values of one entry.
+func entryRow(rid int64, typ string, e search.Entry, multi bool) (string, []any, error) {
 	switch e.Kind {
 	case search.Token:
-		_, err = s.token.ExecContext(ctx, rid, typ, e.Param, e.System, e.Code, e.Text, e.TypeSystem, e.TypeCode)
+		return "idx_token", []any{rid, typ, e.Param, e.System, e.Code, e.Text, e.TypeSystem, e.TypeCode}, nil
 	case search.String:
-		_, err = s.str.ExecContext(ctx, rid, typ, e.Param, e.Text, e.Exact)
+		return "idx_string", []any{rid, typ, e.Param, e.Text, e.Exact}, nil
 	case search.Date:
-		_, err = s.date.ExecContext(ctx, rid, typ, e.Param, e.Lo, e.Hi)
+		return "idx_date", []any{rid, typ, e.Param, e.Lo, e.Hi, multi}, nil
 	case search.Number, search.Quantity:
-		_, err = s.number.ExecContext(ctx, rid, typ, e.Param, e.Num, e.NumLo, e.NumHi, e.System, e.Code, e.Text)
+		return "idx_number", []any{rid, typ, e.Param, e.Num, e.NumLo, e.NumHi, e.System, e.Code, e.Text, multi}, nil
 	case search.Reference:
-		_, err = s.ref.ExecContext(ctx, rid, typ, e.Param, e.RefType, e.RefID, e.URL, e.Version, e.System, e.Code)
+		return "idx_ref", []any{rid, typ, e.Param, e.RefType, e.RefID, e.URL, e.Version, e.System, e.Code}, nil
 	case search.URI:
-		_, err = s.uri.ExecContext(ctx, rid, typ, e.Param, e.URL)
+		return "idx_uri", []any{rid, typ, e.Param, e.URL}, nil
 	case search.Composite:
 		if len(e.Parts) == 0 {
-			return fmt.Errorf("composite without parts")
+			return "", nil, fmt.Errorf("composite without parts")
 		}
-		parts, merr := json.Marshal(e.Parts)
-		if merr != nil {
-			return merr
+		parts, err := json.Marshal(e.Parts)
+		if err != nil {
+			return "", nil, err
 		}
-		_, err = s.composite.ExecContext(ctx, rid, typ, e.Param, e.Parts[0].Code, string(parts))
-	default:
-		return fmt.Errorf("unknown kind %q", e.Kind)
+		return "idx_composite", []any{rid, typ, e.Param, e.Parts[0].Code, string(parts)}, nil
 	}
-	return err
+	return "", nil, fmt.Errorf("unknown kind %q", e.Kind)
+}
+
+// maxRowsPerInsert keeps a multi-row INSERT well under SQLite's limit of
+// 32766 bound parameters.
+const maxRowsPerInsert = 64
+
+// insertRows writes the rows of one table with multi-row INSERTs: one
+// statement per table per commit instead of one per entry, which is most
+// of the cost of indexing a write.
+func (s indexStmts) insertRows(ctx context.Context, table string, vals []any) error {
+	width := len(insertColumns[table])
+	for len(vals) > 0 {
+		n := min(len(vals)/width, maxRowsPerInsert)
+		st, err := s.cache.insertStmt(table, n)
+		if err != nil {
+			return err
+		}
+		if _, err := s.tx.StmtContext(ctx, st).ExecContext(ctx, vals[:n*width]...); err != nil {
+			return err
+		}
+		vals = vals[n*width:]
+	}
+	return nil
+}
+
+// dateSpan is hi - lo of a date entry, saturating at the int64 maximum
+// for open or extreme periods.
+func dateSpan(e search.Entry) int64 {
+	if e.Lo == math.MinInt64 || e.Hi == math.MaxInt64 || e.Hi-e.Lo < 0 {
+		return math.MaxInt64
+	}
+	return e.Hi - e.Lo
 }

@@ -105,6 +105,32 @@ var migrations = [][]string{
 		`CREATE INDEX idx_composite_code ON idx_composite (type, param, code1)`,
 		`CREATE INDEX idx_composite_rid ON idx_composite (rid)`,
 	},
+	// 3: multi marks the date and number entries of a resource that has
+	// several values for the parameter, so a two-sided range can be found
+	// on one entry and only multi-valued resources need testing clause by
+	// clause (search_range.go).
+	{
+		`ALTER TABLE idx_date ADD COLUMN multi INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE idx_number ADD COLUMN multi INTEGER NOT NULL DEFAULT 0`,
+		`UPDATE idx_date SET multi = 1 WHERE (rid, param) IN (SELECT rid, param FROM idx_date GROUP BY rid, param HAVING COUNT(*) > 1)`,
+		`UPDATE idx_number SET multi = 1 WHERE (rid, param) IN (SELECT rid, param FROM idx_number GROUP BY rid, param HAVING COUNT(*) > 1)`,
+		`CREATE INDEX idx_date_multi ON idx_date (type, param) WHERE multi = 1`,
+		`CREATE INDEX idx_number_multi ON idx_number (type, param) WHERE multi = 1`,
+		// The widest date entry of each parameter (hi - lo, µs). A date
+		// range condition then bounds lo on both sides, so it is one index
+		// range scan. It only grows, which keeps it a safe bound.
+		`CREATE TABLE idx_date_span (
+			type TEXT NOT NULL, param TEXT NOT NULL, span INTEGER NOT NULL,
+			PRIMARY KEY (type, param)
+		) STRICT, WITHOUT ROWID`,
+		// Most references are local (ref_type/ref_id) and have no URL: index
+		// only those that do, one B-tree insert fewer per reference.
+		`DROP INDEX idx_ref_url`,
+		`CREATE INDEX idx_ref_url ON idx_ref (type, param, url) WHERE url != ''`,
+		`INSERT INTO idx_date_span (type, param, span)
+			SELECT type, param, MAX(CASE WHEN lo = -9223372036854775808 OR hi = 9223372036854775807
+				THEN 9223372036854775807 ELSE hi - lo END) FROM idx_date GROUP BY type, param`,
+	},
 }
 
 // migrate brings the schema up to date in one transaction, so a crash

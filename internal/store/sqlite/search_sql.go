@@ -62,7 +62,15 @@ func (b *sqlBuilder) where(q *search.Query, r string) (string, error) {
 		}
 		conds = append(conds, cond+strings.Join(ph, ", ")+"))")
 	}
-	for _, cl := range q.Where {
+	ranges, rest := rangeGroups(q)
+	for _, g := range ranges {
+		c, err := b.rangeGroup(g, r, q.Type)
+		if err != nil {
+			return "", err
+		}
+		conds = append(conds, c)
+	}
+	for _, cl := range rest {
 		c, err := b.clause(cl, r, q.Type)
 		if err != nil {
 			return "", err
@@ -281,10 +289,11 @@ func (b *sqlBuilder) refCond(modifier string, r *search.RefValue) (string, error
 		// A bare value is an id, or a relative canonical that was indexed
 		// as written (relatedArtifact.resource "library-x").
 		return "(" + b.col("ref_id") + " = " + b.arg(r.ID) + " OR " + b.col("url") + " = " + b.arg(r.ID) + ")", nil
+	// "url != ''" lets SQLite use the partial index on URLs.
 	case r.URL != "" && r.Version != "":
-		return b.col("url") + " = " + b.arg(r.URL) + " AND " + b.col("version") + " = " + b.arg(r.Version), nil
+		return b.col("url") + " != '' AND " + b.col("url") + " = " + b.arg(r.URL) + " AND " + b.col("version") + " = " + b.arg(r.Version), nil
 	case r.URL != "":
-		return b.col("url") + " = " + b.arg(r.URL), nil
+		return b.col("url") + " != '' AND " + b.col("url") + " = " + b.arg(r.URL), nil
 	}
 	return "", fmt.Errorf("empty reference value")
 }

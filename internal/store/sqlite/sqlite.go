@@ -25,11 +25,12 @@ const FileName = "telederm.db"
 // Store is a store.Repository on one SQLite file. It is safe for concurrent
 // use.
 type Store struct {
-	gate gate
-	w    *sql.DB // exactly one connection: the writer
-	r    *sql.DB // the reader pool, query_only
-	ws   writeStmts
-	rs   readStmts
+	gate  gate
+	w     *sql.DB // exactly one connection: the writer
+	r     *sql.DB // the reader pool, query_only
+	ws    writeStmts
+	rs    readStmts
+	queue commitQueue // commits waiting for the running group (commit.go)
 }
 
 var _ store.Repository = (*Store)(nil)
@@ -77,6 +78,7 @@ func (s *Store) open(ctx context.Context, path string, opts Options) error {
 	if err := migrate(ctx, s.w); err != nil {
 		return err
 	}
+	s.ws.index.cache = newIndexCache(s.w)
 	if err := prepare(ctx, s.w, s.ws.all(), writeQueries()...); err != nil {
 		return err
 	}
@@ -122,6 +124,9 @@ func (s *Store) release(checkpoint bool) error {
 		errs = append(errs, s.r.Close())
 	}
 	errs = append(errs, closeStmts(s.ws.all()))
+	if s.ws.index.cache != nil {
+		errs = append(errs, s.ws.index.cache.close())
+	}
 	if s.w != nil && checkpoint {
 		// Fold the WAL into the main file so a copy of telederm.db alone is
 		// complete, and refresh the planner's statistics while we are at it.

@@ -26,6 +26,7 @@ func testSearch(t *testing.T, open func(*testing.T) store.Repository) {
 		{"Include", testSearchInclude},
 		{"Sort", testSearchSort},
 		{"DatePrecision", testSearchDatePrecision},
+		{"TwoSidedRange", testSearchTwoSidedRange},
 		{"Total", testSearchTotal},
 		{"BadCursor", testSearchBadCursor},
 		{"Composite", testSearchComposite},

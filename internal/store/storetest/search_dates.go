@@ -53,3 +53,37 @@ func testSearchDatePrecision(t *testing.T, r store.Repository) {
 		date("year 1 sa", search.Sa, years(0), "late", "fine", "year-1"),
 	})
 }
+
+// testSearchTwoSidedRange checks a range written as two clauses on one
+// parameter. The clauses are independent: a resource with several dates
+// matches when one date meets the first and another the second, even if
+// no single date is in the range; a resource with one date must have it in
+// the range. Backends may answer such groups specially (sqlite does), so
+// both shapes are covered, for dates and numbers.
+func testSearchTwoSidedRange(t *testing.T, r store.Repository) {
+	commit(t, r,
+		resource("Observation", "inside", 0, eDate("date", days(2020, 6, 15))),
+		resource("Observation", "before", 0, eDate("date", days(2020, 3, 1))),
+		resource("Observation", "after", 0, eDate("date", days(2020, 9, 1))),
+		resource("Observation", "straddles", 0, eDate("date", days(2020, 1, 1)), eDate("date", days(2020, 12, 31))),
+		resource("Observation", "both-outside-low", 0, eDate("date", days(2020, 1, 1)), eDate("date", days(2020, 2, 1))),
+		resource("Observation", "one-inside", 0, eDate("date", days(2019, 1, 1)), eDate("date", days(2020, 6, 20))),
+		// one wide entry: a period from 2019 to 2021 covers the range
+		resource("Observation", "period", 0, eDate("date", span{us(day(2019, 1, 1)), us(day(2021, 1, 1))})),
+		// an open start ending in June
+		resource("Observation", "open", 0, eDate("date", span{math.MinInt64, us(day(2020, 6, 10))})),
+	)
+	obs := func(ids ...string) []string { return refs("Observation", ids...) }
+	june := span{us(day(2020, 6, 1)), us(day(2020, 7, 1))}
+	runSearchCases(t, r, []searchCase{
+		// open ends before July, so it is not ge June.
+		{"ge and le", search.Query{Type: "Observation", Where: and(qDate(pDate, search.Ge, june), qDate(pDate, search.Le, june))},
+			obs("inside", "straddles", "one-inside", "period")},
+		{"gt and lt", search.Query{Type: "Observation", Where: and(qDate(pDate, search.Gt, span{us(day(2020, 5, 31)), us(day(2020, 6, 1))}), qDate(pDate, search.Lt, span{us(day(2020, 7, 1)), us(day(2020, 7, 2))}))},
+			obs("inside", "straddles", "one-inside", "period", "open")},
+		{"three clauses", search.Query{Type: "Observation", Where: and(qDate(pDate, search.Ge, june), qDate(pDate, search.Le, june), qDate(pDate, search.Sa, years(2018)))},
+			obs("inside", "straddles", "one-inside", "period")},
+		{"eq and eb", search.Query{Type: "Observation", Where: and(qDate(pDate, search.Eq, years(2020)), qDate(pDate, search.Eb, june))},
+			obs("before", "straddles", "both-outside-low", "one-inside")},
+	})
+}
