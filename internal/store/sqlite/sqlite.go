@@ -19,6 +19,10 @@ import (
 	"github.com/telederm/telederm/internal/store"
 )
 
+// walAutoCheckpointPages is the WAL size (pages of 4 KiB) at which a commit
+// folds the WAL into the database file: 80 MiB.
+const walAutoCheckpointPages = 20000
+
 // FileName is the database file Open creates in its directory.
 const FileName = "telederm.db"
 
@@ -77,6 +81,13 @@ func (s *Store) open(ctx context.Context, path string, opts Options) error {
 	}
 	if err := migrate(ctx, s.w); err != nil {
 		return err
+	}
+	// Checkpointing copies WAL pages into the database file, and SQLite
+	// runs it inside whichever commit crosses the threshold (1000 pages by
+	// default); indexed writes dirty many pages, so with the default most
+	// commits paid for one. A larger threshold spreads that cost.
+	if _, err := s.w.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walAutoCheckpointPages)); err != nil {
+		return fmt.Errorf("sqlite: set checkpoint threshold: %w", err)
 	}
 	s.ws.index.cache = newIndexCache(s.w)
 	if err := prepare(ctx, s.w, s.ws.all(), writeQueries()...); err != nil {
