@@ -41,7 +41,7 @@ func (s *indexStmts) all() []**sql.Stmt {
 func indexQueries() []string {
 	out := make([]string, 0, len(indexTables)+1)
 	for _, t := range indexTables {
-		out = append(out, "DELETE FROM "+t+" WHERE rid = ?")
+		out = append(out, "DELETE FROM "+t+" WHERE rowid >= ? AND rowid < ?")
 	}
 	return append(out, qWidenSpan)
 }
@@ -59,8 +59,9 @@ func (s *indexStmts) in(ctx context.Context, tx *sql.Tx) indexStmts {
 // the commit's transaction, so a search never sees a resource half indexed.
 func (s indexStmts) replace(ctx context.Context, rid int64, existed bool, c store.Change) error {
 	if existed {
+		lo, hi := rowidRange(rid)
 		for i, st := range s.del {
-			if _, err := st.ExecContext(ctx, rid); err != nil {
+			if _, err := st.ExecContext(ctx, lo, hi); err != nil {
 				return fmt.Errorf("clear %s: %w", indexTables[i], err)
 			}
 		}
@@ -84,12 +85,18 @@ func (s indexStmts) replace(ctx context.Context, rid int64, existed bool, c stor
 		}
 	}
 	rows := make(map[string][]any, len(insertColumns))
+	ordinal := make(map[string]int64, len(insertColumns))
+	base, _ := rowidRange(rid)
 	for _, e := range c.Index {
 		table, vals, err := entryRow(rid, c.Type, e, counts[e.Param] > 1)
 		if err != nil {
 			return fmt.Errorf("%s entry of %s: %w", e.Kind, e.Param, err)
 		}
-		rows[table] = append(rows[table], vals...)
+		if ordinal[table] >= rowsPerResource {
+			return fmt.Errorf("%s/%s has more than %d %s entries", c.Type, c.ID, rowsPerResource, table)
+		}
+		rows[table] = append(append(rows[table], base+ordinal[table]), vals...)
+		ordinal[table]++
 	}
 	for _, table := range indexTables {
 		if err := s.insertRows(ctx, table, rows[table]); err != nil {
@@ -99,16 +106,32 @@ func (s indexStmts) replace(ctx context.Context, rid int64, existed bool, c stor
 	return nil
 }
 
-// insertColumns are each index table's columns, in the order entryRow
-// gives the values.
+// rowsPerResource is how many rows of one index table a resource may
+// have: its rows take rowids rid*rowsPerResource onwards (migration 4).
+const rowsPerResource = 65536
+
+// rowsOf is the SQL condition selecting the index rows (of table alias t)
+// that belong to the resource whose rid is the SQL expression rid: a rowid
+// range, which SQLite answers from the table's own B-tree.
+func rowsOf(t, rid string) string {
+	return fmt.Sprintf("%s.rowid >= (%s) * %d AND %s.rowid < ((%s) + 1) * %d", t, rid, rowsPerResource, t, rid, rowsPerResource)
+}
+
+// rowidRange is the half-open rowid range of a resource's index rows.
+func rowidRange(rid int64) (lo, hi int64) {
+	return rid * rowsPerResource, (rid + 1) * rowsPerResource
+}
+
+// insertColumns are each index table's columns, in the order insertRows
+// gives the values: the rowid, then what entryRow returns.
 var insertColumns = map[string][]string{
-	"idx_token":     {"rid", "type", "param", "system", "code", "text", "type_system", "type_code"},
-	"idx_string":    {"rid", "type", "param", "norm", "exact"},
-	"idx_date":      {"rid", "type", "param", "lo", "hi", "multi"},
-	"idx_number":    {"rid", "type", "param", "num", "lo", "hi", "system", "code", "unit", "multi"},
-	"idx_ref":       {"rid", "type", "param", "ref_type", "ref_id", "url", "version", "system", "code"},
-	"idx_uri":       {"rid", "type", "param", "uri"},
-	"idx_composite": {"rid", "type", "param", "code1", "parts"},
+	"idx_token":     {"rowid", "rid", "type", "param", "system", "code", "text", "type_system", "type_code"},
+	"idx_string":    {"rowid", "rid", "type", "param", "norm", "exact"},
+	"idx_date":      {"rowid", "rid", "type", "param", "lo", "hi", "multi"},
+	"idx_number":    {"rowid", "rid", "type", "param", "num", "lo", "hi", "system", "code", "unit", "multi"},
+	"idx_ref":       {"rowid", "rid", "type", "param", "ref_type", "ref_id", "url", "version", "system", "code"},
+	"idx_uri":       {"rowid", "rid", "type", "param", "uri"},
+	"idx_composite": {"rowid", "rid", "type", "param", "code1", "parts"},
 }
 
 // tableOfEntry is the index table an entry goes to ("" for none).

@@ -148,8 +148,8 @@ func sortKeys(keys []search.SortKey, r string) ([]sortKey, error) {
 			return nil, fmt.Errorf("cannot sort on %s parameter %s", k.Param.Type, k.Param.Code)
 		}
 		// The parameter code is one of the registry's, never user text.
-		expr := fmt.Sprintf("COALESCE((SELECT %s(%s) FROM %s WHERE rid = %s.rid AND param = '%s'), %s)",
-			agg, col, table, r, strings.ReplaceAll(k.Param.Code, "'", "''"), sentinel)
+		expr := fmt.Sprintf("COALESCE((SELECT %s(%s) FROM %s s WHERE %s AND param = '%s'), %s)",
+			agg, col, table, rowsOf("s", r+".rid"), strings.ReplaceAll(k.Param.Code, "'", "''"), sentinel)
 		out = append(out, sortKey{expr: expr, desc: k.Descending})
 	}
 	return out, nil
@@ -366,9 +366,11 @@ func follow(ctx context.Context, tx *sql.Tx, inc search.Include, rids []int64, r
 			w = append(w, "t.type = ?")
 			args = append(args, inc.TargetType)
 		}
-		sqlText = `SELECT DISTINCT t.rid FROM idx_ref f
+		// The page's resources p, then their reference rows f by rowid range.
+		sqlText = `SELECT DISTINCT t.rid FROM resource p
+			JOIN idx_ref f ON ` + rowsOf("f", "p.rid") + `
 			JOIN resource t ON t.type = f.ref_type AND t.id = f.ref_id
-			WHERE f.rid IN (` + ph + `) AND t.deleted = 0`
+			WHERE p.rid IN (` + ph + `) AND t.deleted = 0`
 	}
 	for _, c := range w {
 		sqlText += " AND " + c

@@ -87,7 +87,7 @@ func (b *sqlBuilder) rangeGroup(g []search.Predicate, r, typ string) (string, er
 	sb.WriteString(" UNION SELECT m.rid FROM " + table + " m WHERE m.type = " + b.arg(typ) + " AND m.param = " + b.arg(code) + " AND m.multi = 1")
 	for _, p := range g {
 		// Unqualified columns resolve to x, the innermost table.
-		sb.WriteString(" AND EXISTS (SELECT 1 FROM " + table + " x WHERE x.rid = m.rid AND x.type = m.type AND x.param = m.param AND ")
+		sb.WriteString(" AND EXISTS (SELECT 1 FROM " + table + " x WHERE " + rowsOf("x", "m.rid") + " AND x.type = m.type AND x.param = m.param AND ")
 		c, err := b.valueCond(p)
 		if err != nil {
 			return "", err
