@@ -276,6 +276,9 @@ func (b *sqlBuilder) refCond(modifier string, r *search.RefValue) (string, error
 		return "", fmt.Errorf("reference predicate without a value")
 	}
 	if modifier == "identifier" {
+		if r.Code == "" && r.System != "" { // "system|": any value in that system
+			return b.col("system") + " = " + b.arg(r.System), nil
+		}
 		c := b.col("code") + " = " + b.arg(r.Code)
 		if r.System != "" || r.HasSystem { // "|value": explicitly no system
 			c += " AND " + b.col("system") + " = " + b.arg(r.System)

@@ -268,6 +268,7 @@ func testSearchReferences(t *testing.T, r store.Repository) {
 		typed("QuestionnaireResponse", ":identifier value in any system", qr("qr-1", "qr-2"), identifier("", "9434765919")),
 		typed("QuestionnaireResponse", ":identifier |value: no system", qr("qr-2"), noSystem),
 		typed("QuestionnaireResponse", ":identifier wrong system", []string{}, identifier(sysHospital, "9434765919")),
+		typed("QuestionnaireResponse", ":identifier system|: any value in that system", qr("qr-1"), identifier(sysNHS, "")),
 		typed("QuestionnaireResponse", "identifier reference is not a local one", qr("qr-3"), qRef(pSubject, "Patient", "pat-2")),
 	})
 }
