@@ -35,9 +35,6 @@ func (s *Store) Commit(ctx context.Context, changes []store.Change) error {
 	}
 	defer s.gate.leave()
 
-	if err := s.ws.index.cache.prepareFor(ctx, changes); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
 	req := &commitReq{ctx: ctx, changes: changes, done: make(chan error, 1)}
 	s.queue.mu.Lock()
 	s.queue.pending = append(s.queue.pending, req)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/store"
@@ -22,34 +23,44 @@ const qWidenSpan = `INSERT INTO idx_date_span (type, param, span) VALUES (?, ?, 
 // indexStmts are the writer's statements that keep the index tables.
 type indexStmts struct {
 	del       []*sql.Stmt // one per index table, in indexTables order
+	ins       []*sql.Stmt // one per index table: jsonInsertQuery
 	widenSpan *sql.Stmt
-	tx        *sql.Tx     // set by in
-	cache     *indexCache // multi-row INSERTs, shared by every commit
+	tx        *sql.Tx // set by in
 }
 
 func (s *indexStmts) all() []**sql.Stmt {
 	if s.del == nil {
 		s.del = make([]*sql.Stmt, len(indexTables))
+		s.ins = make([]*sql.Stmt, len(indexTables))
 	}
-	out := make([]**sql.Stmt, 0, len(indexTables)+1)
+	out := make([]**sql.Stmt, 0, 2*len(indexTables)+1)
 	for i := range s.del {
 		out = append(out, &s.del[i])
+	}
+	for i := range s.ins {
+		out = append(out, &s.ins[i])
 	}
 	return append(out, &s.widenSpan)
 }
 
 func indexQueries() []string {
-	out := make([]string, 0, len(indexTables)+1)
+	out := make([]string, 0, 2*len(indexTables)+1)
 	for _, t := range indexTables {
 		out = append(out, "DELETE FROM "+t+" WHERE rowid >= ? AND rowid < ?")
+	}
+	for _, t := range indexTables {
+		out = append(out, jsonInsertQuery(t))
 	}
 	return append(out, qWidenSpan)
 }
 
 func (s *indexStmts) in(ctx context.Context, tx *sql.Tx) indexStmts {
-	out := indexStmts{del: make([]*sql.Stmt, len(s.del)), tx: tx, cache: s.cache}
+	out := indexStmts{del: make([]*sql.Stmt, len(s.del)), ins: make([]*sql.Stmt, len(s.ins)), tx: tx}
 	for i, st := range s.del {
 		out.del[i] = tx.StmtContext(ctx, st)
+	}
+	for i, st := range s.ins {
+		out.ins[i] = tx.StmtContext(ctx, st)
 	}
 	out.widenSpan = tx.StmtContext(ctx, s.widenSpan)
 	return out
@@ -98,8 +109,8 @@ func (s indexStmts) replace(ctx context.Context, rid int64, existed bool, c stor
 		rows[table] = append(append(rows[table], base+ordinal[table]), vals...)
 		ordinal[table]++
 	}
-	for _, table := range indexTables {
-		if err := s.insertRows(ctx, table, rows[table]); err != nil {
+	for i, table := range indexTables {
+		if err := s.insertRows(ctx, i, rows[table]); err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
 		}
 	}
@@ -134,12 +145,6 @@ var insertColumns = map[string][]string{
 	"idx_composite": {"rowid", "rid", "type", "param", "code1", "parts"},
 }
 
-// tableOfEntry is the index table an entry goes to ("" for none).
-func tableOfEntry(e search.Entry) string {
-	t, _ := tableOf(e.Kind)
-	return t
-}
-
 // entryRow is the table and the column values of one entry.
 func entryRow(rid int64, typ string, e search.Entry, multi bool) (string, []any, error) {
 	switch e.Kind {
@@ -168,27 +173,38 @@ func entryRow(rid int64, typ string, e search.Entry, multi bool) (string, []any,
 	return "", nil, fmt.Errorf("unknown kind %q", e.Kind)
 }
 
-// maxRowsPerInsert keeps a multi-row INSERT well under SQLite's limit of
-// 32766 bound parameters.
-const maxRowsPerInsert = 64
-
 // insertRows writes the rows of one table with multi-row INSERTs: one
 // statement per table per commit instead of one per entry, which is most
 // of the cost of indexing a write.
-func (s indexStmts) insertRows(ctx context.Context, table string, vals []any) error {
-	width := len(insertColumns[table])
-	for len(vals) > 0 {
-		n := min(len(vals)/width, maxRowsPerInsert)
-		st, err := s.cache.insertStmt(table, n)
-		if err != nil {
-			return err
-		}
-		if _, err := s.tx.StmtContext(ctx, st).ExecContext(ctx, vals[:n*width]...); err != nil {
-			return err
-		}
-		vals = vals[n*width:]
+// insertRows writes the rows of index table i (vals: the rows' values one
+// after another) with one statement.
+func (s indexStmts) insertRows(ctx context.Context, i int, vals []any) error {
+	if len(vals) == 0 {
+		return nil
 	}
-	return nil
+	width := len(insertColumns[indexTables[i]])
+	rows := make([][]any, 0, len(vals)/width)
+	for i := 0; i < len(vals); i += width {
+		rows = append(rows, vals[i:i+width])
+	}
+	doc, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	_, err = s.ins[i].ExecContext(ctx, string(doc))
+	return err
+}
+
+// jsonInsertQuery inserts every row of a JSON array of rows with one bound
+// parameter: binding each value separately costs a cgo call apiece, and a
+// Patient has some 45 entries of up to 10 columns.
+func jsonInsertQuery(table string) string {
+	cols := insertColumns[table]
+	sel := make([]string, len(cols))
+	for i := range cols {
+		sel[i] = fmt.Sprintf("value->>%d", i)
+	}
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") SELECT " + strings.Join(sel, ", ") + " FROM json_each(?)"
 }
 
 // dateSpan is hi - lo of a date entry, saturating at the int64 maximum

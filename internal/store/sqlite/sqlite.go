@@ -89,7 +89,6 @@ func (s *Store) open(ctx context.Context, path string, opts Options) error {
 	if _, err := s.w.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walAutoCheckpointPages)); err != nil {
 		return fmt.Errorf("sqlite: set checkpoint threshold: %w", err)
 	}
-	s.ws.index.cache = newIndexCache(s.w)
 	if err := prepare(ctx, s.w, s.ws.all(), writeQueries()...); err != nil {
 		return err
 	}
@@ -135,9 +134,6 @@ func (s *Store) release(checkpoint bool) error {
 		errs = append(errs, s.r.Close())
 	}
 	errs = append(errs, closeStmts(s.ws.all()))
-	if s.ws.index.cache != nil {
-		errs = append(errs, s.ws.index.cache.close())
-	}
 	if s.w != nil && checkpoint {
 		// Fold the WAL into the main file so a copy of telederm.db alone is
 		// complete, and refresh the planner's statistics while we are at it.
