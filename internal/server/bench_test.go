@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -97,15 +98,40 @@ func BenchmarkHTTPCreate(b *testing.B) {
 
 func benchCreate(b *testing.B, reg *search.Registry) {
 	base, client := benchServerWith(b, reg)
-	body := []byte(benchPatient)
+	bodies := variedPatients(4096)
+	var next atomic.Int64
 	b.SetParallelism(8)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
+			body := bodies[next.Add(1)%int64(len(bodies))]
 			send(b, client, http.MethodPost, base+"/Patient", body, http.StatusCreated)
 		}
 	})
 	reportRate(b)
+}
+
+// variedPatients are n Patients shaped like benchPatient whose values all
+// differ (NHS number, names, birth date, address, phone), so their index
+// entries land across the index B-trees as real registrations do rather
+// than on the same few pages.
+func variedPatients(n int) [][]byte {
+	rng := rand.New(rand.NewPCG(7, 26))
+	families := []string{"Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson"}
+	given := []string{"Jane", "Ann", "Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Noah", "Mia", "Leo", "Ivy", "Arthur", "Grace", "Muhammad", "Freya"}
+	cities := []string{"Ipswich", "Leeds", "Norwich", "York", "Bristol", "Derby", "Exeter", "Hull"}
+	out := make([][]byte, n)
+	for i := range out {
+		birth := time.Date(1930+rng.IntN(90), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
+		out[i] = fmt.Appendf(nil, `{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"%d"}],`+
+			`"name":[{"use":"official","family":"%s%d","given":[%q,%q]}],"gender":%q,"birthDate":%q,`+
+			`"address":[{"line":["%d High St"],"city":%q,"postalCode":"IP%d %dAA"}],"telecom":[{"system":"phone","value":"01234 %06d"}],`+
+			`"generalPractitioner":[{"reference":"Organization/gp%d"}]}`,
+			9000000000+rng.IntN(999999999), families[rng.IntN(len(families))], rng.IntN(1000), given[rng.IntN(len(given))], given[rng.IntN(len(given))],
+			[]string{"male", "female"}[rng.IntN(2)], birth.Format("2006-01-02"), 1+rng.IntN(200), cities[rng.IntN(len(cities))],
+			rng.IntN(40), rng.IntN(10), rng.IntN(1000000), rng.IntN(300))
+	}
+	return out
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

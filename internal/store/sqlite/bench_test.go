@@ -1,6 +1,9 @@
 package sqlite
 
 import (
+	"encoding/json"
+
+	"github.com/telederm/telederm/fhir/search"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -137,6 +140,42 @@ func BenchmarkHistory(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkCreateIndexed: concurrent single-resource commits with and
+// without the Patient's search index entries; the ratio is what indexing
+// costs the writer.
+func BenchmarkCreateIndexed(b *testing.B) {
+	var doc map[string]any
+	if err := json.Unmarshal(patient, &doc); err != nil {
+		b.Fatal(err)
+	}
+	entries, err := search.NewIndexer(nil, "").Entries(doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name  string
+		index []search.Entry
+	}{{"Index", entries}, {"NoIndex", nil}} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := benchStore(b)
+			ctx := b.Context()
+			var n atomic.Int64
+			b.SetParallelism(8)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					c := create("Patient", n.Add(1))
+					c.Index = bc.index
+					if err := s.Commit(ctx, []store.Change{c}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
 		})
 	}
 }

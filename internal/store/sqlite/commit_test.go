@@ -1,0 +1,119 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"testing"
+
+	"github.com/telederm/telederm/fhir/search"
+	"github.com/telederm/telederm/internal/store"
+)
+
+func change(typ, id string, version int64, index ...search.Entry) store.Change {
+	return store.Change{Type: typ, ID: id, PrevVersion: version - 1, Version: version,
+		LastUpdated: benchTime, Method: store.MethodCreate, Body: []byte(`{}`), Index: index}
+}
+
+// runGroup commits reqs as one group, as Commit does when they arrive
+// together, and returns each one's result.
+func runGroup(s *Store, reqs ...[]store.Change) []error {
+	group := make([]*commitReq, len(reqs))
+	for i, changes := range reqs {
+		group[i] = &commitReq{ctx: context.Background(), changes: changes, done: make(chan error, 1)}
+	}
+	s.commitGroup(group)
+	out := make([]error, len(group))
+	for i, r := range group {
+		out[i] = <-r.done
+	}
+	return out
+}
+
+func versionOf(t *testing.T, s *Store, typ, id string) int64 {
+	t.Helper()
+	v, err := s.Current(t.Context(), typ, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.VersionID
+}
+
+// TestGroupFailuresStayAlone: in one group, a commit whose second change
+// conflicts writes nothing, the commits around it land, and a later
+// commit sees the versions earlier commits of the same group made.
+func TestGroupFailuresStayAlone(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{})
+	defer s.Close()
+	name := search.Entry{Param: "name", Kind: search.String, Text: "ann", Exact: "Ann"}
+	errs := runGroup(s,
+		[]store.Change{change("Patient", "a", 1, name)},
+		[]store.Change{change("Patient", "b", 1, name), change("Patient", "c", 2)}, // c does not exist
+		[]store.Change{change("Patient", "a", 2, name)},
+		[]store.Change{change("Patient", "d", 1), change("Patient", "d", 2)},
+		[]store.Change{change("Patient", "e", 1), change("Patient", "e", 1)}, // the same version twice
+	)
+	want := []bool{true, false, true, true, false}
+	for i, ok := range want {
+		if (errs[i] == nil) != ok {
+			t.Errorf("commit %d: err %v, want success %v", i, errs[i], ok)
+		}
+		if !ok && !store.IsConflict(errs[i]) {
+			t.Errorf("commit %d: err %v, want a conflict", i, errs[i])
+		}
+	}
+	for id, v := range map[string]int64{"a": 2, "b": 0, "c": 0, "d": 2, "e": 0} {
+		if got := versionOf(t, s, "Patient", id); got != v {
+			t.Errorf("Patient/%s at version %d, want %d", id, got, v)
+		}
+	}
+	q, oo := search.Parse(search.Default(), "Patient", url.Values{"name": {"ann"}}, search.ParseOptions{})
+	if oo != nil {
+		t.Fatal(oo)
+	}
+	page, err := s.Search(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Matches) != 1 || page.Matches[0].ID != "a" {
+		t.Errorf("name=ann matches %v, want only Patient/a (b's entry must be gone with b)", page.Matches)
+	}
+}
+
+// TestGroupWriteFailureRetriesAlone: a write that fails after the checks
+// passed (here: its index table is gone) rolls the group back, and the
+// other commits of the group land in transactions of their own.
+func TestGroupWriteFailureRetriesAlone(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{})
+	defer s.Close()
+	if _, err := s.w.Exec("DROP TABLE idx_uri"); err != nil {
+		t.Fatal(err)
+	}
+	uri := search.Entry{Param: "url", Kind: search.URI, URL: "http://example.org/x"}
+	errs := runGroup(s,
+		[]store.Change{change("Patient", "a", 1)},
+		[]store.Change{change("ValueSet", "v", 1, uri)},
+		[]store.Change{change("Patient", "b", 1)},
+	)
+	if errs[0] != nil || errs[2] != nil {
+		t.Errorf("healthy commits failed: %v, %v", errs[0], errs[2])
+	}
+	if errs[1] == nil {
+		t.Error("the commit whose index table is gone succeeded")
+	}
+	for typ, id := range map[string]string{"Patient": "a", "ValueSet": "v"} {
+		want := int64(1)
+		if typ == "ValueSet" {
+			want = 0
+		}
+		if got := versionOf(t, s, typ, id); got != want {
+			t.Errorf("%s/%s at version %d, want %d", typ, id, got, want)
+		}
+	}
+	if got := versionOf(t, s, "Patient", "b"); got != 1 {
+		t.Errorf("Patient/b at version %d, want 1", got)
+	}
+}
