@@ -285,7 +285,7 @@ func TestSearchPagingWhileWriting(t *testing.T) {
 func TestSearchNotSupported(t *testing.T) {
 	base := target(t)
 	for _, q := range []string{
-		"Patient?_list=42",
+		"Patient?_list=$current-allergies",
 		"Observation?code:in=http://example.org/ValueSet/x",
 		"Observation?code:below=http://snomed.info/sct|123",
 		"Patient?_contained=true",
@@ -299,5 +299,30 @@ func TestSearchNotSupported(t *testing.T) {
 		if o := decodeOutcome(t, r.body); o.Issue[0].Code != "not-supported" && o.Issue[0].Code != "invalid" && o.Issue[0].Code != "value" {
 			t.Errorf("%s: %s", q, r.body)
 		}
+	}
+}
+
+// TestSearchList: _list=id finds the resources a List holds as entries.
+func TestSearchList(t *testing.T) {
+	base := target(t)
+	var ids []string
+	for i := 0; i < 3; i++ {
+		r := do(t, http.MethodPost, base+"/Patient", []byte(`{"resourceType":"Patient","active":true}`))
+		if r.status != http.StatusCreated {
+			t.Fatalf("create: %d", r.status)
+		}
+		var p struct{ ID string }
+		decodeInto(t, r.body, &p)
+		ids = append(ids, p.ID)
+	}
+	list := fmt.Sprintf(`{"resourceType":"List","id":"worklist","status":"current","mode":"working","entry":[{"item":{"reference":"Patient/%s"}},{"item":{"reference":"Patient/%s"}}]}`, ids[0], ids[2])
+	if r := do(t, http.MethodPut, base+"/List/worklist", []byte(list)); r.status != http.StatusCreated {
+		t.Fatalf("put list: %d %s", r.status, r.body)
+	}
+	got := searchFor(t, base, "Patient?_list=worklist&_sort=_id")
+	want := []string{"Patient/" + ids[0], "Patient/" + ids[2]}
+	slices.Sort(want)
+	if !slices.Equal(got.match, want) {
+		t.Errorf("Patient?_list=worklist: %v, want %v", got.match, want)
 	}
 }

@@ -21,6 +21,9 @@ type Capabilities struct {
 	SystemInteractions []string
 	Formats            []string // e.g. "json", "application/fhir+json"
 	PatchFormats       []string // e.g. "application/json-patch+json"
+
+	// SystemOperations are the operations invoked on the base URL ($meta).
+	SystemOperations []OperationCapability
 }
 
 // ResourceCapability describes one resource type.
@@ -37,6 +40,15 @@ type ResourceCapability struct {
 	SearchInclude     []string
 	SearchRevInclude  []string
 	SearchParams      []SearchParamCapability
+	// Operations are the type and instance operations of the type
+	// ($validate, $everything ...).
+	Operations []OperationCapability
+}
+
+// OperationCapability is one supported operation: its name without the "$"
+// and the canonical URL of its OperationDefinition.
+type OperationCapability struct {
+	Name, Definition string
 }
 
 // SearchParamCapability is one supported search parameter of a type.
@@ -72,6 +84,12 @@ type capRestEntry struct {
 	Mode        string           `json:"mode"`
 	Resource    []capResource    `json:"resource"`
 	Interaction []capInteraction `json:"interaction,omitempty"`
+	Operation   []capOperation   `json:"operation,omitempty"`
+}
+
+type capOperation struct {
+	Name       string `json:"name"`
+	Definition string `json:"definition"`
 }
 
 type capInteraction struct {
@@ -91,6 +109,7 @@ type capResource struct {
 	SearchInclude     []string         `json:"searchInclude,omitempty"`
 	SearchRevInclude  []string         `json:"searchRevInclude,omitempty"`
 	SearchParam       []capSearchParam `json:"searchParam,omitempty"`
+	Operation         []capOperation   `json:"operation,omitempty"`
 }
 
 type capSearchParam struct {
@@ -98,6 +117,17 @@ type capSearchParam struct {
 	Definition    string `json:"definition,omitempty"`
 	Type          string `json:"type"`
 	Documentation string `json:"documentation,omitempty"`
+}
+
+func operations(ops []OperationCapability) []capOperation {
+	if len(ops) == 0 {
+		return nil
+	}
+	out := make([]capOperation, len(ops))
+	for i, o := range ops {
+		out[i] = capOperation{Name: o.Name, Definition: o.Definition}
+	}
+	return out
 }
 
 func interactions(codes []string) []capInteraction {
@@ -125,7 +155,7 @@ func CapabilityStatement(c Capabilities) []byte {
 		Format:      c.Formats,
 		PatchFormat: c.PatchFormats,
 	}
-	rest := capRestEntry{Mode: "server", Interaction: interactions(c.SystemInteractions)}
+	rest := capRestEntry{Mode: "server", Interaction: interactions(c.SystemInteractions), Operation: operations(c.SystemOperations)}
 	for _, r := range c.Resources {
 		params := make([]capSearchParam, len(r.SearchParams))
 		for i, p := range r.SearchParams {
@@ -144,6 +174,7 @@ func CapabilityStatement(c Capabilities) []byte {
 			ConditionalRead:   r.ConditionalRead,
 			ConditionalUpdate: r.ConditionalUpdate,
 			ConditionalDelete: r.ConditionalDelete,
+			Operation:         operations(r.Operations),
 		})
 	}
 	cs.Rest = []capRestEntry{rest}

@@ -22,7 +22,8 @@ var version = rest.Version
 // serveConfig is everything serve reads from flags and the environment.
 type serveConfig struct {
 	addr, data, baseURL, auth, sync, logFormat string
-	maxBody, maxBinary                         int64
+	maxBody, maxBinary, maxBundle              int64
+	maxBundleEntries                           int
 	shutdownTimeout                            time.Duration
 }
 
@@ -47,6 +48,8 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.StringVar(&c.logFormat, "log-format", env("TELEDERM_LOG_FORMAT", "json"), "log format: json or text (TELEDERM_LOG_FORMAT)")
 	maxBody := fs.String("max-body", env("TELEDERM_MAX_BODY", "16MiB"), "largest request body (TELEDERM_MAX_BODY)")
 	maxBinary := fs.String("max-binary", env("TELEDERM_MAX_BINARY", "16MiB"), "largest Binary content (TELEDERM_MAX_BINARY)")
+	maxBundle := fs.String("max-bundle", env("TELEDERM_MAX_BUNDLE", "64MiB"), "largest batch or transaction Bundle body (TELEDERM_MAX_BUNDLE)")
+	fs.IntVar(&c.maxBundleEntries, "max-bundle-entries", envInt(getenv, "TELEDERM_MAX_BUNDLE_ENTRIES", 1000), "most entries in one batch or transaction (TELEDERM_MAX_BUNDLE_ENTRIES)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -60,6 +63,12 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	}
 	if c.maxBinary, err = parseBytes(*maxBinary); err != nil {
 		return c, fmt.Errorf("--max-binary: %w", err)
+	}
+	if c.maxBundle, err = parseBytes(*maxBundle); err != nil {
+		return c, fmt.Errorf("--max-bundle: %w", err)
+	}
+	if c.maxBundleEntries < 1 {
+		return c, fmt.Errorf("--max-bundle-entries must be at least 1, not %d", c.maxBundleEntries)
 	}
 	if c.auth != "off" {
 		return c, fmt.Errorf("--auth %q is not available yet: only \"off\" is", c.auth)
@@ -105,6 +114,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	app, err := server.Open(ctx, server.Config{
 		DataDir: cfg.data, BaseURL: cfg.baseURL, SyncFull: cfg.sync == "full",
 		MaxBodyBytes: cfg.maxBody, MaxBinaryBytes: cfg.maxBinary, Logger: log,
+		MaxBundleBytes: cfg.maxBundle, MaxBundleEntries: cfg.maxBundleEntries,
 	})
 	if err != nil {
 		return err
@@ -178,4 +188,16 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size such as 16MiB", s)
 	}
 	return n * mult, nil
+}
+
+// envInt reads an integer default from the environment; a value that is
+// not a number is left for the flag parser to refuse.
+func envInt(getenv func(string) string, name string, def int) int {
+	if v := getenv(name); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+		return -1
+	}
+	return def
 }

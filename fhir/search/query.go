@@ -45,6 +45,22 @@ type Query struct {
 type Compartment struct {
 	Type, ID string
 	Params   []string // parameter codes, e.g. ["subject", "performer"]
+
+	// The fields below serve searches of a whole compartment across types
+	// (Patient/[id]/$everything), where Query.Type is empty and Query.Types
+	// lists the types searched.
+
+	// ByType gives each member type the parameters that link it to the
+	// owner; it replaces Params. A type not in it has no members (except
+	// the owner itself, see WithOwner).
+	ByType map[string][]string
+	// WithOwner makes the owner resource a member of its own compartment,
+	// as the spec says of a Patient and its Patient compartment.
+	WithOwner bool
+	// AnyOwner searches the union of the compartments of every live
+	// resource of Type (Patient/$everything without an id); ID must then be
+	// empty. Without it an empty ID is an error, never "everyone".
+	AnyOwner bool
 }
 
 // Clause is an OR of predicates.

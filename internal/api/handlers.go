@@ -84,16 +84,39 @@ func (s *server) update(w http.ResponseWriter, r *http.Request, f format) {
 func (s *server) patch(w http.ResponseWriter, r *http.Request, f format) {
 	v := mux.Vars(r)
 	kind, mt := requestBodyKind(r)
-	if kind != bodyJSONPatch {
+	jsonArray := func(b []byte) bool {
+		for _, c := range b {
+			if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+				return c == '['
+			}
+		}
+		return false
+	}
+	unsupported := func(got string) {
 		s.writeOutcome(w, r, f, http.StatusUnsupportedMediaType, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported,
-			"PATCH takes a JSON Patch document (Content-Type application/json-patch+json), not "+orNone(mt)))
+			"PATCH takes a JSON Patch document (Content-Type application/json-patch+json) or a FHIRPath Patch "+
+				"Parameters resource (Content-Type application/fhir+json), not "+got))
+	}
+	if kind != bodyJSONPatch && kind != bodyFHIRJSON {
+		unsupported(orNone(mt))
 		return
 	}
 	body, ok := s.readBody(w, r, f)
 	if !ok {
 		return
 	}
-	resp := s.svc.PatchJSON(r.Context(), v["type"], v["id"], body, r.Header.Get("If-Match"))
+	var resp rest.Response
+	switch {
+	case kind == bodyJSONPatch:
+		resp = s.svc.PatchJSON(r.Context(), v["type"], v["id"], body, r.Header.Get("If-Match"))
+	case jsonArray(body):
+		// A JSON Patch sent as FHIR JSON, which is always an object: the
+		// media type, not the patch, is wrong.
+		unsupported("a JSON array labelled " + orNone(mt))
+		return
+	default:
+		resp = s.svc.PatchFHIRPath(r.Context(), v["type"], v["id"], body, r.Header.Get("If-Match"))
+	}
 	s.writeResponse(w, r, f, withPrefer(r, resp))
 }
 
@@ -118,7 +141,11 @@ func (s *server) historyInstance(w http.ResponseWriter, r *http.Request, f forma
 // readBody reads the request body up to the configured cap; past it the
 // client gets 413 and nothing is processed.
 func (s *server) readBody(w http.ResponseWriter, r *http.Request, f format) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	return s.readBodyUpTo(w, r, f, s.cfg.MaxBodyBytes)
+}
+
+func (s *server) readBodyUpTo(w http.ResponseWriter, r *http.Request, f format, limit int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -159,4 +186,17 @@ func orNone(mt string) string {
 		return "(no content type)"
 	}
 	return mt
+}
+
+// bundle takes a batch or transaction Bundle (POST to the base URL).
+func (s *server) bundle(w http.ResponseWriter, r *http.Request, f format) {
+	if kind, mt := requestBodyKind(r); kind != bodyFHIRJSON {
+		s.unsupportedMediaType(w, r, f, mt)
+		return
+	}
+	body, ok := s.readBodyUpTo(w, r, f, s.cfg.MaxBundleBytes)
+	if !ok {
+		return
+	}
+	s.writeResponse(w, r, f, s.svc.Bundle(r.Context(), body, rest.BundleOptions{Return: preferReturn(r), Strict: preferStrict(r)}))
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -21,13 +20,20 @@ import (
 type Config struct {
 	// MaxBodyBytes caps request bodies; larger ones get 413.
 	MaxBodyBytes int64
-	Logger       *slog.Logger
+	// MaxBundleBytes caps batch and transaction Bundles, which carry many
+	// resources (photos included) in one body.
+	MaxBundleBytes int64
+	Logger         *slog.Logger
 	// Ready reports whether the server can serve requests (/readyz).
 	Ready func(ctx context.Context) error
 }
 
 // DefaultMaxBodyBytes is the request body cap when none is configured.
 const DefaultMaxBodyBytes = 16 << 20
+
+// DefaultMaxBundleBytes is the batch and transaction body cap when none is
+// configured.
+const DefaultMaxBundleBytes = 64 << 20
 
 type server struct {
 	svc        *rest.Service
@@ -40,6 +46,9 @@ type server struct {
 func New(svc *rest.Service, cfg Config) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxBundleBytes <= 0 {
+		cfg.MaxBundleBytes = DefaultMaxBundleBytes
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -65,9 +74,17 @@ func (s *server) routes() http.Handler {
 
 	r.HandleFunc("/metadata", s.fhir(s.metadata)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/_history", s.fhir(s.historySystem)).Methods(http.MethodGet)
-	r.HandleFunc("/", s.fhir(s.notYet("batch and transaction Bundles"))).Methods(http.MethodPost)
+	r.HandleFunc("/", s.fhir(s.bundle)).Methods(http.MethodPost)
 	r.HandleFunc("/", s.fhir(s.searchSystem)).Methods(http.MethodGet)
 	r.HandleFunc("/_search", s.fhir(s.searchSystem)).Methods(http.MethodPost)
+	// Operations ($validate, $meta, $everything ...), before /{type} and the
+	// instance routes, which would take "$validate" for an id. Any method
+	// matches, so that an operation answers 405 itself rather than a PUT
+	// falling through to update.
+	ops := s.operations()
+	r.HandleFunc("/"+opPattern, s.fhir(s.operation(ops, opSystem)))
+	r.HandleFunc("/{type}/"+opPattern, s.fhir(s.operation(ops, opType)))
+	r.HandleFunc(instance+"/"+opPattern, s.fhir(s.operation(ops, opInstance)))
 	r.HandleFunc("/{type}", s.fhir(s.create)).Methods(http.MethodPost)
 	r.HandleFunc("/{type}", s.fhir(s.searchType)).Methods(http.MethodGet)
 	r.HandleFunc("/{type}", s.fhir(s.conditionalUpdate)).Methods(http.MethodPut)
@@ -107,16 +124,6 @@ func (s *server) fhir(h handlerFunc) http.HandlerFunc {
 			return
 		}
 		h(w, r, f)
-	}
-}
-
-func (s *server) notYet(what string) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, f format) {
-		if t, ok := mux.Vars(r)["type"]; ok && !fhir.IsResourceType(t) {
-			s.writeOutcome(w, r, f, http.StatusNotFound, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported, "unknown resource type "+strconv.Quote(t)))
-			return
-		}
-		s.writeOutcome(w, r, f, http.StatusNotImplemented, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported, what+" is not supported yet"))
 	}
 }
 

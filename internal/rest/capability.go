@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"slices"
 	"time"
 
 	"github.com/telederm/telederm/fhir"
@@ -20,9 +21,24 @@ var Version = "0.1.0-dev"
 // from these lists so it says exactly what the code does; add an
 // interaction here in the same change that implements it.
 var (
-	typeInteractions = []string{"read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type"}
-	// transaction and batch arrive with the bundle work.
-	systemInteractions = []string{"history-system", "search-system"}
+	typeInteractions   = []string{"read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type"}
+	systemInteractions = []string{"transaction", "batch", "history-system", "search-system"}
+)
+
+// The operations this package implements, with their OperationDefinitions;
+// like the interactions, listed here in the same change that implements one.
+var (
+	typeOperations = []fhir.OperationCapability{
+		{Name: "validate", Definition: "http://hl7.org/fhir/OperationDefinition/Resource-validate"},
+		{Name: "meta", Definition: "http://hl7.org/fhir/OperationDefinition/Resource-meta"},
+		{Name: "meta-add", Definition: "http://hl7.org/fhir/OperationDefinition/Resource-meta-add"},
+		{Name: "meta-delete", Definition: "http://hl7.org/fhir/OperationDefinition/Resource-meta-delete"},
+	}
+	patientOperations = append(slices.Clip(typeOperations),
+		fhir.OperationCapability{Name: "everything", Definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything"})
+	systemOperations = []fhir.OperationCapability{
+		{Name: "meta", Definition: "http://hl7.org/fhir/OperationDefinition/Resource-meta"},
+	}
 )
 
 // Capabilities describes what the Service supports, for the
@@ -34,8 +50,9 @@ func (s *Service) Capabilities(published time.Time) fhir.Capabilities {
 		SoftwareVersion:    Version,
 		Published:          published,
 		SystemInteractions: systemInteractions,
+		SystemOperations:   systemOperations,
 		Formats:            []string{"json", "application/fhir+json", "application/json"},
-		PatchFormats:       []string{"application/json-patch+json"},
+		PatchFormats:       []string{"application/json-patch+json", "application/fhir+json"},
 	}
 	for _, t := range fhir.ResourceTypes() {
 		rc := fhir.ResourceCapability{
@@ -50,6 +67,10 @@ func (s *Service) Capabilities(published time.Time) fhir.Capabilities {
 			ConditionalDelete: "multiple",
 			SearchInclude:     []string{"*"},
 			SearchRevInclude:  []string{"*"},
+			Operations:        typeOperations,
+		}
+		if t == "Patient" {
+			rc.Operations = patientOperations
 		}
 		for _, p := range s.registry.ForType(t) {
 			if !searchable(p) {

@@ -48,8 +48,7 @@ func (s *Service) History(ctx context.Context, typ, id string, params url.Values
 	if err != nil {
 		return s.internalError(ctx, "history", err)
 	}
-	b := bundle{ResourceType: "Bundle", ID: newID(), Type: "history"}
-	b.Meta = &bundleMeta{LastUpdated: s.cfg.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")}
+	b := s.newBundle("history")
 	self := s.historyURL(typ, id, params, q.Cursor)
 	b.Link = append(b.Link, bundleLink{Relation: "self", URL: self})
 	if q.Cursor != "" {
@@ -130,7 +129,7 @@ func (s *Service) historyEntry(ctx context.Context, v *store.Version) (bundleEnt
 	e.Request = &entryRequest{Method: string(v.Method), URL: v.Type + "/" + v.ID}
 	e.Response = &entryResponse{
 		ETag:         ETag(v.VersionID),
-		LastModified: v.LastUpdated.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		LastModified: v.LastUpdated.UTC().Format(instantFormat),
 	}
 	switch {
 	case v.Deleted:
@@ -196,6 +195,17 @@ type entryResponse struct {
 	Location     string `json:"location,omitempty"`
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"lastModified,omitempty"`
+	// Outcome is a batch entry's OperationOutcome: why it failed.
+	Outcome json.RawMessage `json:"outcome,omitempty"`
+}
+
+// instantFormat renders a FHIR instant with milliseconds.
+const instantFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// newBundle starts a Bundle of a type the server answers with.
+func (s *Service) newBundle(typ string) bundle {
+	return bundle{ResourceType: "Bundle", ID: newID(), Type: typ,
+		Meta: &bundleMeta{LastUpdated: s.cfg.Now().UTC().Format(instantFormat)}}
 }
 
 // marshalBundle renders a Bundle without HTML escaping: links keep their

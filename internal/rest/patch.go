@@ -12,11 +12,31 @@ import (
 	"github.com/telederm/telederm/internal/store"
 )
 
-// PatchJSON applies an RFC 6902 JSON Patch to the current version. The
-// patched resource must still be valid and keep its type and id; the whole
-// read-patch-write repeats when another client wrote in between, unless the
-// client pinned the version with If-Match.
+// PatchJSON applies an RFC 6902 JSON Patch to the current version.
 func (s *Service) PatchJSON(ctx context.Context, typ, id string, patch []byte, ifMatch string) Response {
+	return s.patch(ctx, typ, id, ifMatch, func(cur []byte) ([]byte, Response, bool) {
+		return applyJSONPatch(typ, cur, patch)
+	})
+}
+
+// applyJSONPatch applies an RFC 6902 JSON Patch to a stored body.
+func applyJSONPatch(typ string, cur, patch []byte) ([]byte, Response, bool) {
+	patched, err := jsonpatch.Apply(cur, patch)
+	if err != nil {
+		return nil, patchFailure(typ, err), false
+	}
+	return patched, Response{}, true
+}
+
+// patcher turns the current body of a resource into the patched one, or
+// says why it cannot.
+type patcher func(cur []byte) ([]byte, Response, bool)
+
+// patch applies a patch to the current version. The patched resource must
+// still be valid and keep its type and id; the whole read-patch-write
+// repeats when another client wrote in between, unless the client pinned
+// the version with If-Match.
+func (s *Service) patch(ctx context.Context, typ, id, ifMatch string, apply patcher) Response {
 	if typ == "Binary" {
 		return fail(http.StatusMethodNotAllowed, fhir.CodeNotSupported, "Binary content is replaced with PUT, not patched")
 	}
@@ -35,9 +55,9 @@ func (s *Service) PatchJSON(ctx context.Context, typ, id string, patch []byte, i
 		if want != 0 && cur.VersionID != want {
 			return preconditionFailed(typ, id, want, cur.VersionID)
 		}
-		patched, err := jsonpatch.Apply(cur.Body, patch)
-		if err != nil {
-			return patchFailure(typ, err)
+		patched, r, ok := apply(cur.Body)
+		if !ok {
+			return r
 		}
 		res, o := s.codec.Parse(patched)
 		if o != nil {

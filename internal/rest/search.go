@@ -45,8 +45,7 @@ func (s *Service) runSearch(ctx context.Context, q *search.Query, warnings *fhir
 	if err != nil {
 		return s.internalError(ctx, "search", err)
 	}
-	b := bundle{ResourceType: "Bundle", ID: newID(), Type: "searchset"}
-	b.Meta = &bundleMeta{LastUpdated: s.cfg.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")}
+	b := s.newBundle("searchset")
 	if page.Total >= 0 {
 		total := page.Total
 		b.Total = &total

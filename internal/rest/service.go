@@ -31,7 +31,10 @@ type Config struct {
 	// MaxBinaryBytes caps Binary content; 0 means no cap here (the HTTP layer
 	// still caps request bodies).
 	MaxBinaryBytes int64
-	Logger         *slog.Logger
+	// MaxBundleEntries caps the entries of a batch or transaction; 0 means
+	// DefaultMaxBundleEntries.
+	MaxBundleEntries int
+	Logger           *slog.Logger
 	// Registry is the search-parameter registry; nil means the R4 default.
 	Registry *search.Registry
 	// Now and NewID are for tests; nil means the wall clock and random ids.

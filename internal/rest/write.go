@@ -124,7 +124,7 @@ func (s *Service) Delete(ctx context.Context, typ, id, ifMatch string) Response 
 		if cur.Deleted {
 			return Response{Status: http.StatusNoContent, Version: cur.VersionID, LastUpdated: cur.LastUpdated}
 		}
-		now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+		now := s.now()
 		err = s.repo.Commit(ctx, []store.Change{{
 			Type: typ, ID: id, PrevVersion: cur.VersionID, Version: cur.VersionID + 1,
 			LastUpdated: now, Method: store.MethodDelete, Deleted: true,
@@ -193,32 +193,49 @@ func (s *Service) write(ctx context.Context, res *fhir.Resource, id string, o wr
 // commitVersion renders res as version prev+1 of typ/id and commits it with
 // a compare-and-set on prev. A lost race comes back as a store conflict.
 func (s *Service) commitVersion(ctx context.Context, res *fhir.Resource, id string, prev int64, method store.Method, blobRef string) (Response, error) {
-	typ := res.Type()
-	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	c, err := s.prepareVersion(res, id, prev, method, blobRef, s.now())
+	if err != nil {
+		return Response{}, err
+	}
+	if err := s.repo.Commit(ctx, []store.Change{c}); err != nil {
+		return Response{}, err
+	}
+	return s.committed(ctx, c)
+}
+
+// now is the timestamp of a write: the millisecond FHIR instants keep.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+// prepareVersion renders res as version prev+1 of typ/id, written at now,
+// with its search-index entries: a change ready to commit.
+func (s *Service) prepareVersion(res *fhir.Resource, id string, prev int64, method store.Method, blobRef string, now time.Time) (store.Change, error) {
 	version := prev + 1
 	res.SetMeta(strconv.FormatInt(version, 10), now)
 	body, err := s.codec.Marshal(res)
 	if err != nil {
-		return Response{}, err
+		return store.Change{}, err
 	}
 	index, err := s.indexEntries(body)
 	if err != nil {
-		return Response{}, err
+		return store.Change{}, err
 	}
-	err = s.repo.Commit(ctx, []store.Change{{
-		Type: typ, ID: id, PrevVersion: prev, Version: version,
+	return store.Change{
+		Type: res.Type(), ID: id, PrevVersion: prev, Version: version,
 		LastUpdated: now, Method: method, Body: body, BlobRef: blobRef, Index: index,
-	}})
-	if err != nil {
-		return Response{}, err
-	}
-	if blobRef != "" {
-		// The client gets the resource with its content, as a read would return it.
-		if body, err = s.resourceBody(ctx, &store.Version{Type: typ, ID: id, VersionID: version, Body: body, BlobRef: blobRef}); err != nil {
+	}, nil
+}
+
+// committed is the answer to a write once its change has landed: the
+// resource as a read would return it (a Binary with its content).
+func (s *Service) committed(ctx context.Context, c store.Change) (Response, error) {
+	body := c.Body
+	if c.BlobRef != "" {
+		var err error
+		if body, err = s.resourceBody(ctx, &store.Version{Type: c.Type, ID: c.ID, VersionID: c.Version, Body: c.Body, BlobRef: c.BlobRef}); err != nil {
 			return Response{}, err
 		}
 	}
-	return Response{Status: http.StatusOK, Body: body, Version: version, LastUpdated: now, Location: s.versionURL(typ, id, version)}, nil
+	return Response{Status: http.StatusOK, Body: body, Version: c.Version, LastUpdated: c.LastUpdated, Location: s.versionURL(c.Type, c.ID, c.Version)}, nil
 }
 
 // parseFor parses body and checks that it is a resource of type typ.

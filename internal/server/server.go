@@ -26,7 +26,11 @@ type Config struct {
 	SyncFull       bool   // fsync every commit (survives OS crashes, slower)
 	MaxBodyBytes   int64
 	MaxBinaryBytes int64
-	Logger         *slog.Logger
+	// MaxBundleBytes and MaxBundleEntries cap batches and transactions;
+	// 0 means the defaults (64 MiB, 1,000 entries).
+	MaxBundleBytes   int64
+	MaxBundleEntries int
+	Logger           *slog.Logger
 	// Registry is the search-parameter registry; nil means the R4 default.
 	Registry *search.Registry
 }
@@ -59,8 +63,11 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, errors.Join(err, repo.Close())
 	}
-	svc := rest.New(repo, blobs, codec, rest.Config{BaseURL: cfg.BaseURL, MaxBinaryBytes: cfg.MaxBinaryBytes, Logger: log, Registry: cfg.Registry})
-	h := api.New(svc, api.Config{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Ready: repo.Ping})
+	svc := rest.New(repo, blobs, codec, rest.Config{
+		BaseURL: cfg.BaseURL, MaxBinaryBytes: cfg.MaxBinaryBytes, MaxBundleEntries: cfg.MaxBundleEntries,
+		Logger: log, Registry: cfg.Registry,
+	})
+	h := api.New(svc, api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping})
 	return &Server{handler: h, repo: repo}, nil
 }
 

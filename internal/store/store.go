@@ -128,6 +128,20 @@ type SearchPage struct {
 	Total int
 }
 
+// Coding is a code in a code system, as the index keeps a meta tag or
+// security label (without its display).
+type Coding struct {
+	System, Code string
+}
+
+// MetaSummary is what MetaInUse finds, each value once, sorted (codings
+// by system, then code).
+type MetaSummary struct {
+	Profiles []string
+	Tags     []Coding
+	Security []Coding
+}
+
 // Repository is what the REST layer needs from storage. Implementations are
 // safe for concurrent use.
 type Repository interface {
@@ -144,6 +158,11 @@ type Repository interface {
 	// Search returns a page of the current, not deleted resources that
 	// match q, answered from the index entries alone.
 	Search(ctx context.Context, q *search.Query) (SearchPage, error)
+	// MetaInUse returns the profiles, tags and security labels on the
+	// current, live resources of typ (of every type when typ is empty),
+	// answered from their _profile, _tag and _security index entries
+	// (the type and system level $meta operation).
+	MetaInUse(ctx context.Context, typ string) (MetaSummary, error)
 	// Ping reports whether the store can serve requests (readiness).
 	Ping(ctx context.Context) error
 	// Close releases the store; in-flight calls finish first.

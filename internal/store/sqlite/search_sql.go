@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,26 +42,26 @@ func (b *sqlBuilder) alias() string {
 // where renders the conditions of q on the resource row alias r.
 func (b *sqlBuilder) where(q *search.Query, r string) (string, error) {
 	var conds []string
+	// A search of every owner's compartment tests each row cheaply and
+	// should walk resource in rid order, so a page stops once it is full;
+	// "+" keeps SQLite from choosing the type index (and a sort) instead.
+	typeCol := r + ".type"
+	if c := q.Compartment; c != nil && c.AnyOwner {
+		typeCol = "+" + typeCol
+	}
 	switch {
 	case q.Type != "":
-		conds = append(conds, r+".type = "+b.arg(q.Type))
+		conds = append(conds, typeCol+" = "+b.arg(q.Type))
 	case len(q.Types) > 0:
-		ph := make([]string, len(q.Types))
-		for i, t := range q.Types {
-			ph[i] = b.arg(t)
-		}
-		conds = append(conds, r+".type IN ("+strings.Join(ph, ", ")+")")
+		conds = append(conds, typeCol+" IN ("+b.argList(q.Types)+")")
 	}
 	conds = append(conds, r+".deleted = 0")
 	if c := q.Compartment; c != nil {
-		// Placeholders are added in the order of the text.
-		cond := fmt.Sprintf("%s.rid IN (SELECT rid FROM idx_ref WHERE ref_type = %s AND ref_id = %s AND type = %s AND param IN (",
-			r, b.arg(c.Type), b.arg(c.ID), b.arg(q.Type))
-		ph := make([]string, len(c.Params))
-		for i, p := range c.Params {
-			ph[i] = b.arg(p)
+		cond, err := b.compartment(q, c, r)
+		if err != nil {
+			return "", err
 		}
-		conds = append(conds, cond+strings.Join(ph, ", ")+"))")
+		conds = append(conds, cond)
 	}
 	ranges, rest := rangeGroups(q)
 	for _, g := range ranges {
@@ -78,6 +79,93 @@ func (b *sqlBuilder) where(q *search.Query, r string) (string, error) {
 		conds = append(conds, c)
 	}
 	return strings.Join(conds, " AND "), nil
+}
+
+// compartment renders membership of q's compartment for the resource row
+// r: a reference to the owner through one of the member type's parameters
+// (or, WithOwner, being the owner).
+func (b *sqlBuilder) compartment(q *search.Query, c *search.Compartment, r string) (string, error) {
+	if c.AnyOwner != (c.ID == "") {
+		return "", fmt.Errorf("a compartment needs an owner id, or AnyOwner without one")
+	}
+	if c.ByType == nil && !c.WithOwner && !c.AnyOwner {
+		// One type, one owner: the plain compartment search. Placeholders
+		// are added in the order of the text.
+		cond := fmt.Sprintf("%s.rid IN (SELECT rid FROM idx_ref WHERE ref_type = %s AND ref_id = %s AND type = %s AND param IN (",
+			r, b.arg(c.Type), b.arg(c.ID), b.arg(q.Type))
+		return cond + b.argList(c.Params) + "))", nil
+	}
+	links := c.ByType
+	if links == nil && q.Type != "" {
+		links = map[string][]string{q.Type: c.Params}
+	}
+	// Types in sorted order: the SQL, and with it the cursor's fingerprint,
+	// must be the same for every page.
+	types := make([]string, 0, len(links))
+	for t := range links {
+		if len(links[t]) > 0 {
+			types = append(types, t)
+		}
+	}
+	slices.Sort(types)
+	if c.AnyOwner {
+		return b.anyOwnerCompartment(c, types, links, r), nil
+	}
+	var members []string
+	if c.WithOwner {
+		members = append(members, fmt.Sprintf("SELECT rid FROM resource WHERE type = %s AND id = %s", b.arg(c.Type), b.arg(c.ID)))
+	}
+	if len(types) > 0 {
+		// One owner has few references to it: collect them through the
+		// (ref_type, ref_id, type, param) index.
+		per := make([]string, len(types))
+		ref := fmt.Sprintf("SELECT rid FROM idx_ref WHERE ref_type = %s AND ref_id = %s AND (", b.arg(c.Type), b.arg(c.ID))
+		for i, t := range types {
+			per[i] = "(type = " + b.arg(t) + " AND param IN (" + b.argList(links[t]) + "))"
+		}
+		members = append(members, ref+strings.Join(per, " OR ")+")")
+	}
+	if len(members) == 0 {
+		return "0", nil
+	}
+	return r + ".rid IN (" + strings.Join(members, " UNION ALL ") + ")", nil
+}
+
+// anyOwnerCompartment is the union of every live owner's compartment. Most
+// of a store is in some patient's compartment, so rather than collect the
+// members up front it tests each candidate row, and a page stops as soon as
+// it is full.
+func (b *sqlBuilder) anyOwnerCompartment(c *search.Compartment, types []string, links map[string][]string, r string) string {
+	var alts []string
+	if c.WithOwner {
+		alts = append(alts, r+".type = "+b.arg(c.Type))
+	}
+	if len(types) > 0 {
+		f, o := b.alias(), b.alias()
+		// The row's references are one rowid range of idx_ref; "+" keeps
+		// SQLite from scanning every reference to the owner type instead.
+		// Placeholders are added in the order of the text.
+		head := fmt.Sprintf("EXISTS (SELECT 1 FROM idx_ref %s JOIN resource %s ON %s.type = %s.ref_type AND %s.id = %s.ref_id WHERE %s AND +%s.ref_type = %s AND %s.deleted = 0 AND (",
+			f, o, o, f, o, f, rowsOf(f, r+".rid"), f, b.arg(c.Type), o)
+		per := make([]string, len(types))
+		for i, t := range types {
+			per[i] = "(" + r + ".type = " + b.arg(t) + " AND " + f + ".param IN (" + b.argList(links[t]) + "))"
+		}
+		alts = append(alts, head+strings.Join(per, " OR ")+"))")
+	}
+	if len(alts) == 0 {
+		return "0"
+	}
+	return "(" + strings.Join(alts, " OR ") + ")"
+}
+
+// argList is a comma-separated placeholder for each value.
+func (b *sqlBuilder) argList(vals []string) string {
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		ph[i] = b.arg(v)
+	}
+	return strings.Join(ph, ", ")
 }
 
 func (b *sqlBuilder) clause(cl search.Clause, r, typ string) (string, error) {
@@ -107,6 +195,9 @@ func (b *sqlBuilder) predicate(p search.Predicate, r, typ string) (string, error
 	if p.Param == nil {
 		return "", fmt.Errorf("predicate without a parameter")
 	}
+	if p.Param.Code == "_list" && p.Param.Type == search.Special {
+		return b.list(p.Value, r)
+	}
 	table, ok := tableOf(p.Param.Type)
 	if !ok {
 		return "", fmt.Errorf("search on a %s parameter (%s) is not supported", p.Param.Type, p.Param.Code)
@@ -131,6 +222,19 @@ func (b *sqlBuilder) predicate(p search.Predicate, r, typ string) (string, error
 		return r + ".rid NOT IN " + sub, nil
 	}
 	return r + ".rid IN " + sub, nil
+}
+
+// list renders _list=id: the resource is an item of the current List/id
+// (List.entry.item, indexed as the List's "item" reference parameter).
+// Functional lists ($current-medications) need rules this server does not
+// keep.
+func (b *sqlBuilder) list(v search.Value, r string) (string, error) {
+	if strings.HasPrefix(v.Code, "$") {
+		return "", fmt.Errorf("the functional list %s is not supported; name a List by its id", v.Code)
+	}
+	x, l := b.alias(), b.alias()
+	return fmt.Sprintf("EXISTS (SELECT 1 FROM resource %s JOIN idx_ref %s ON %s AND %s.param = 'item' WHERE %s.type = 'List' AND %s.id = %s AND %s.deleted = 0 AND %s.ref_type = %s.type AND %s.ref_id = %s.id)",
+		l, x, rowsOf(x, l+".rid"), x, l, l, b.arg(v.Code), l, x, r, x, r), nil
 }
 
 // subquery selects the rids with an entry of param in table that meets

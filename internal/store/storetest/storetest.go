@@ -51,6 +51,7 @@ func RunRepositoryTests(t *testing.T, newRepo func(t *testing.T) store.Repositor
 		{"Close", testClose},
 		{"CloseWhileCommitting", testCloseWhileCommitting},
 		{"Search", testSearch},
+		{"MetaInUse", testMetaInUse},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
