@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/telederm/telederm/fhir"
@@ -30,7 +31,9 @@ type refRewriter struct {
 	ctx context.Context
 	ids identities
 	// resolved caches conditional references: each is searched once per
-	// transaction, so all entries agree on its target.
+	// transaction, so all entries agree on its target. Entries are
+	// rewritten concurrently, hence the lock.
+	mu       sync.Mutex
 	resolved map[string]string
 }
 
@@ -143,6 +146,8 @@ func (w *refRewriter) reference(ref, base string) (any, *refError) {
 
 // conditional resolves "Type?criteria" to the one resource it matches.
 func (w *refRewriter) conditional(ref string) (any, *refError) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if id, ok := w.resolved[ref]; ok {
 		return id, nil
 	}

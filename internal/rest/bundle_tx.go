@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/telederm/telederm/fhir"
@@ -40,6 +43,7 @@ type txEntry struct {
 	deletes []store.Version
 	matched *store.Version // opMatched: the resource found
 	rd      read           // opRead
+	pending []store.Change // planned, in the entry's order
 	changes []int          // indexes into the plan's changes
 }
 
@@ -148,16 +152,61 @@ func (s *Service) planTransaction(ctx context.Context, b *inBundle, opts BundleO
 		}
 	}
 
-	// Then the changes, in processing order, all stamped with one time.
+	// Then the changes, all stamped with one time: parsed, validated,
+	// rendered and indexed on every core, then put in processing order.
 	now := s.now()
 	refs := &refRewriter{s: s, ctx: ctx, ids: ids, resolved: map[string]string{}}
+	if r, ok := s.planAll(ctx, plan, order, refs, now); !ok {
+		return nil, r, false
+	}
 	for _, i := range order {
 		e := plan.entries[i]
-		if r, ok := s.planChanges(ctx, plan, e, refs, now); !ok {
-			return nil, r, false
+		for _, c := range e.pending {
+			e.changes = append(e.changes, len(plan.changes))
+			plan.changes = append(plan.changes, c)
 		}
+		e.pending = nil
 	}
 	return plan, Response{}, true
+}
+
+// planAll runs planChanges for every entry on up to GOMAXPROCS goroutines.
+// The failure reported is the one of the earliest entry in processing
+// order, as a sequential run would report it: once an entry fails, only
+// entries before it are still planned.
+func (s *Service) planAll(ctx context.Context, plan *txPlan, order []int, refs *refRewriter, now time.Time) (Response, bool) {
+	var (
+		next     atomic.Int64
+		firstBad atomic.Int64 // position in order of the earliest failure
+		fails    = make([]Response, len(order))
+		wg       sync.WaitGroup
+	)
+	firstBad.Store(int64(len(order)))
+	workers := min(runtime.GOMAXPROCS(0), len(order))
+	for range workers {
+		wg.Go(func() {
+			for {
+				pos := next.Add(1) - 1
+				if pos >= int64(len(order)) || pos > firstBad.Load() {
+					return
+				}
+				if r, ok := s.planChanges(ctx, plan.entries[order[pos]], refs, now); !ok {
+					fails[pos] = r
+					for {
+						bad := firstBad.Load()
+						if pos >= bad || firstBad.CompareAndSwap(bad, pos) {
+							break
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if bad := firstBad.Load(); bad < int64(len(order)) {
+		return fails[bad], false
+	}
+	return Response{}, true
 }
 
 // resolveTarget decides what an entry does and to which resource: new ids
@@ -287,12 +336,10 @@ func (s *Service) conditionalMatch(ctx context.Context, e *txEntry, typ, query, 
 		"the criteria match more than one resource"), element), false
 }
 
-// planChanges builds an entry's store changes.
-func (s *Service) planChanges(ctx context.Context, plan *txPlan, e *txEntry, refs *refRewriter, now time.Time) (Response, bool) {
-	add := func(c store.Change) {
-		e.changes = append(e.changes, len(plan.changes))
-		plan.changes = append(plan.changes, c)
-	}
+// planChanges builds an entry's store changes into e.pending. Entries are
+// planned concurrently: it touches nothing but e (and refs, which locks).
+func (s *Service) planChanges(ctx context.Context, e *txEntry, refs *refRewriter, now time.Time) (Response, bool) {
+	add := func(c store.Change) { e.pending = append(e.pending, c) }
 	switch e.op {
 	case opRead, opMatched:
 		return Response{}, true
@@ -315,7 +362,7 @@ func (s *Service) planChanges(ctx context.Context, plan *txPlan, e *txEntry, ref
 			prev = cur.VersionID
 			e.exists = !cur.Deleted
 			if e.op == opPatch && e.exists {
-				return s.planPatch(plan, e, cur, refs, now, add)
+				return s.planPatch(e, cur, refs, now, add)
 			}
 		}
 		if e.op == opPatch {
@@ -362,7 +409,7 @@ func (s *Service) planChanges(ctx context.Context, plan *txPlan, e *txEntry, ref
 
 // planPatch applies a PATCH entry's patch (a Binary holding a JSON Patch,
 // or a Parameters holding a FHIRPath Patch) to the current version.
-func (s *Service) planPatch(plan *txPlan, e *txEntry, cur *store.Version, refs *refRewriter, now time.Time, add func(store.Change)) (Response, bool) {
+func (s *Service) planPatch(e *txEntry, cur *store.Version, refs *refRewriter, now time.Time, add func(store.Change)) (Response, bool) {
 	if r, ok := checkEntryIfMatch(e, cur.VersionID); !ok {
 		return r, false
 	}
