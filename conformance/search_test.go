@@ -289,7 +289,6 @@ func TestSearchNotSupported(t *testing.T) {
 		"Observation?code:in=http://example.org/ValueSet/x",
 		"Observation?code:below=http://snomed.info/sct|123",
 		"Patient?_contained=true",
-		"Patient/p1/*",
 	} {
 		r := do(t, http.MethodGet, base+"/"+q, nil)
 		if r.status != http.StatusBadRequest {
@@ -324,5 +323,50 @@ func TestSearchList(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got.match, want) {
 		t.Errorf("Patient?_list=worklist: %v, want %v", got.match, want)
+	}
+}
+
+// TestCompartmentSearchAll: GET Patient/[id]/* finds every resource of the
+// patient's compartment, of every type, and only those.
+func TestCompartmentSearchAll(t *testing.T) {
+	base := target(t)
+	loadReferral(t, base)
+	all := searchFor(t, base, "Patient/td-patient-1/*?_count=100")
+	if len(all.match) < 3 || !slices.Contains(all.match, "Patient/td-patient-1") {
+		t.Fatalf("Patient/td-patient-1/* matched %v", all.match)
+	}
+	for _, m := range all.match {
+		typ, _, _ := strings.Cut(m, "/")
+		if typ == "Patient" && m != "Patient/td-patient-1" {
+			t.Errorf("another patient in the compartment: %s", m)
+		}
+		if typ == "Organization" || typ == "Practitioner" {
+			t.Errorf("%s is not in the Patient compartment", m)
+		}
+	}
+	// Each typed compartment search agrees with the * search.
+	for _, typ := range []string{"ServiceRequest", "Media", "Observation", "DiagnosticReport"} {
+		one := searchFor(t, base, "Patient/td-patient-1/"+typ+"?_count=100")
+		var fromAll []string
+		for _, m := range all.match {
+			if strings.HasPrefix(m, typ+"/") {
+				fromAll = append(fromAll, m)
+			}
+		}
+		slices.Sort(fromAll)
+		got := slices.Clone(one.match)
+		slices.Sort(got)
+		if !slices.Equal(got, fromAll) {
+			t.Errorf("%s: typed search %v, * search %v", typ, got, fromAll)
+		}
+	}
+	narrowed := searchFor(t, base, "Patient/td-patient-1/*?_type=Media")
+	for _, m := range narrowed.match {
+		if !strings.HasPrefix(m, "Media/") {
+			t.Errorf("_type=Media returned %s", m)
+		}
+	}
+	if none := searchFor(t, base, "Patient/td-patient-1/*?_type=Organization"); len(none.match) != 0 {
+		t.Errorf("_type=Organization (not in the compartment) matched %v", none.match)
 	}
 }

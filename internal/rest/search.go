@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/telederm/telederm/fhir"
@@ -45,6 +46,11 @@ func (s *Service) runSearch(ctx context.Context, q *search.Query, warnings *fhir
 	if err != nil {
 		return s.internalError(ctx, "search", err)
 	}
+	return s.searchset(ctx, q, page, warnings)
+}
+
+// searchset renders one page of a search as a searchset Bundle.
+func (s *Service) searchset(ctx context.Context, q *search.Query, page store.SearchPage, warnings *fhir.Outcome) Response {
 	b := s.newBundle("searchset")
 	if page.Total >= 0 {
 		total := page.Total
@@ -99,6 +105,9 @@ func (s *Service) searchURL(q *search.Query, canonical url.Values, cursor string
 	path := s.cfg.BaseURL + "/"
 	if c := q.Compartment; c != nil {
 		path += c.Type + "/" + c.ID + "/"
+		if q.Type == "" {
+			path += "*"
+		}
 	}
 	if q.Type != "" {
 		path += q.Type
@@ -133,7 +142,7 @@ func (s *Service) CompartmentSearch(ctx context.Context, compartmentType, id, ty
 		return fail(http.StatusNotFound, fhir.CodeNotSupported, fmt.Sprintf("%s is not a compartment type", compartmentType))
 	}
 	if typ == "*" {
-		return fail(http.StatusBadRequest, fhir.CodeNotSupported, "searching every type of a compartment (*) is not supported yet; name the type")
+		return s.compartmentSearchAll(ctx, compartmentType, id, params, opts)
 	}
 	if r, ok := s.checkType(typ); !ok {
 		return r
@@ -147,6 +156,41 @@ func (s *Service) CompartmentSearch(ctx context.Context, compartmentType, id, ty
 		return failure(http.StatusBadRequest, o)
 	}
 	q.Compartment = &search.Compartment{Type: compartmentType, ID: id, Params: links}
+	return s.runSearch(ctx, q, o)
+}
+
+// compartmentSearchAll answers GET [compartmentType]/[id]/*: a search of
+// every type in the compartment (or of those _type names), paged across
+// types. The owner is a member of its own compartment.
+func (s *Service) compartmentSearchAll(ctx context.Context, compartmentType, id string, params url.Values, opts SearchOptions) Response {
+	q, o := search.Parse(s.registry, "", params, s.parseOptions(opts.Strict, defaultCount, maxCount))
+	if o != nil && o.HasErrors() {
+		return failure(http.StatusBadRequest, o)
+	}
+	if o == nil {
+		o = &fhir.Outcome{ResourceType: "OperationOutcome"}
+	}
+	wanted := q.Types
+	if len(wanted) == 0 {
+		wanted = fhir.CompartmentTypes(compartmentType)
+	}
+	members := map[string][]string{}
+	var types []string
+	for _, t := range wanted {
+		links, ok := fhir.CompartmentParams(compartmentType, t)
+		if !ok && t != compartmentType {
+			o.Add(fhir.SeverityWarning, fhir.CodeNotSupported, fmt.Sprintf("%s is not in the %s compartment", t, compartmentType), "_type")
+			continue
+		}
+		members[t] = links
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	q.Types = types
+	q.Compartment = &search.Compartment{Type: compartmentType, ID: id, ByType: members, WithOwner: slices.Contains(types, compartmentType)}
+	if len(types) == 0 { // no member type is "nothing", not "every type"
+		return s.searchset(ctx, q, store.SearchPage{}, o)
+	}
 	return s.runSearch(ctx, q, o)
 }
 
