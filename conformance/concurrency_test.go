@@ -135,3 +135,47 @@ func parseETag(s string) (int, bool) {
 	v, err := strconv.Atoi(s[3 : len(s)-1])
 	return v, err == nil
 }
+
+// TestConcurrentConditionalCreate: identical If-None-Exist creates racing
+// each other (a GP system retrying a submission still in flight), as single
+// requests and inside transactions, create one resource between them.
+func TestConcurrentConditionalCreate(t *testing.T) {
+	base := target(t)
+	const racers = 12
+	body := []byte(`{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}]}`)
+	tx := []byte(`{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}]},` +
+		`"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919"}}]}`)
+	var wg sync.WaitGroup
+	statuses := make([]int, racers)
+	for i := range racers {
+		wg.Go(func() {
+			var r reply
+			if i%2 == 0 {
+				r = do(t, http.MethodPost, base+"/Patient", body, "If-None-Exist", "identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919")
+			} else {
+				r = do(t, http.MethodPost, base, tx)
+			}
+			statuses[i] = r.status
+		})
+	}
+	wg.Wait()
+	created := 0
+	for i, st := range statuses {
+		switch {
+		case st == http.StatusCreated:
+			created++
+		case st != http.StatusOK:
+			t.Errorf("racer %d: status %d", i, st)
+		}
+	}
+	n, err := countOf(t, base, "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919&_summary=count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("%d patients with the NHS number after %d racing conditional creates, want 1", n, racers)
+	}
+	if created > 1 {
+		t.Errorf("%d single requests answered 201", created)
+	}
+}

@@ -63,6 +63,7 @@ type txPlan struct {
 // version read. When another client changed one of them in between, the
 // whole transaction is planned again.
 func (s *Service) transaction(ctx context.Context, b *inBundle, opts BundleOptions) Response {
+	defer s.creating.lock(s.creationKeys(b)...)()
 	for attempt := 0; attempt < maxTransactionAttempts; attempt++ {
 		plan, r, ok := s.planTransaction(ctx, b, opts)
 		if !ok {
@@ -82,6 +83,32 @@ func (s *Service) transaction(ctx context.Context, b *inBundle, opts BundleOptio
 		return s.transactionResponse(ctx, plan, opts)
 	}
 	return fail(http.StatusConflict, fhir.CodeConflict, "the transaction's resources are being changed by too many clients at once; retry")
+}
+
+// creationKeys are the criteria of the transaction's conditional creates
+// and conditional updates (which create when nothing matches), held for
+// the whole transaction so that identical ones elsewhere wait for it.
+func (s *Service) creationKeys(b *inBundle) []string {
+	var keys []string
+	for i := range b.entries {
+		e := &b.entries[i]
+		u, err := s.parseEntryURL(e.url)
+		if err != nil {
+			continue // the plan reports it
+		}
+		switch {
+		case e.method == http.MethodPost && e.ifNoneExist != "" && len(u.segments) == 1:
+			typ := u.segments[0]
+			if c, err := parseCriteria(strings.TrimPrefix(strings.TrimPrefix(e.ifNoneExist, typ), "?")); err == nil {
+				keys = append(keys, conditionKey(typ, c))
+			}
+		case e.method == http.MethodPut:
+			if typ, c, ok := u.conditional(); ok {
+				keys = append(keys, conditionKey(typ, c))
+			}
+		}
+	}
+	return keys
 }
 
 // processingOrder is the order the spec gives: DELETE, POST, PUT and

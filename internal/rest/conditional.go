@@ -48,6 +48,7 @@ func (s *Service) ConditionalCreate(ctx context.Context, typ string, body []byte
 	if err != nil {
 		return fail(http.StatusBadRequest, fhir.CodeValue, "If-None-Exist is not a query string: "+err.Error())
 	}
+	defer s.creating.lock(conditionKey(typ, criteria))()
 	found, r, ok := s.matches(ctx, typ, criteria, 1)
 	if !ok {
 		return r
@@ -73,6 +74,8 @@ func (s *Service) ConditionalUpdate(ctx context.Context, typ string, criteria ur
 	if !ok {
 		return r
 	}
+	// No match means create: serialised like a conditional create.
+	defer s.creating.lock(conditionKey(typ, criteria))()
 	found, r, ok := s.matches(ctx, typ, criteria, 1)
 	if !ok {
 		return r

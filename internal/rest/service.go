@@ -51,6 +51,8 @@ type Service struct {
 	indexer  *search.Indexer
 	cfg      Config
 	log      *slog.Logger
+	// creating serialises conditional creates on the same criteria.
+	creating keyedLocks
 }
 
 // New returns a Service.
