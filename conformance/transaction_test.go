@@ -338,6 +338,21 @@ func TestTransactionRejections(t *testing.T) {
 			}
 		})
 	}
+	t.Run("body over the bundle limit", func(t *testing.T) {
+		small := startServer(t, server.Config{MaxBundleBytes: 2048})
+		entries := make([]map[string]any, 40)
+		for i := range entries {
+			entries[i] = txEntry("", http.MethodPost, "Patient", pt)
+		}
+		r := do(t, http.MethodPost, small, bundleJSON(t, "transaction", entries))
+		if r.status != http.StatusRequestEntityTooLarge {
+			t.Fatalf("status %d, want 413", r.status)
+		}
+		decodeOutcome(t, r.body)
+		if n, err := countOf(t, small, "Patient?_summary=count"); err != nil || n != 0 {
+			t.Errorf("%d patients stored (%v), want 0", n, err)
+		}
+	})
 	t.Run("too many entries", func(t *testing.T) {
 		small := startServer(t, serverConfigWithMaxEntries(3))
 		entries := make([]map[string]any, 4)
