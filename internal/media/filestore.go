@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // Blobs hold patient data, so only the server's own user may read them
@@ -54,6 +56,12 @@ func (s *FileStore) Put(ctx context.Context, data []byte) (string, error) {
 	final := s.path(digest)
 	// A size mismatch can only be damage from outside; rewriting repairs it.
 	if fi, err := os.Stat(final); err == nil && fi.Mode().IsRegular() && fi.Size() == int64(len(data)) {
+		// The content is already here, perhaps as an orphan the sweeper
+		// would take: refresh its time so the grace period starts again.
+		now := time.Now()
+		if err := os.Chtimes(final, now, now); err != nil {
+			return "", fmt.Errorf("media: put %s: %w", ref, err)
+		}
 		return ref, nil
 	}
 	if err := s.mkShard(digest); err != nil {
@@ -179,4 +187,62 @@ func notFound(ref string, err error) error {
 		return fmt.Errorf("%w: %s", ErrBlobNotFound, ref)
 	}
 	return fmt.Errorf("media: read %s: %w", ref, err)
+}
+
+// Sweep removes the blobs no stored version references: content written
+// for a write that then failed (a transaction refused after its photos
+// were stored, say). Only files untouched since before cutoff are
+// considered, so content written for a commit still in flight is safe
+// (Put refreshes the time of content it finds already stored), and so
+// are temporary files of interrupted writes, which go too. referenced
+// reports whether any version refers to a ref.
+func (s *FileStore) Sweep(ctx context.Context, cutoff time.Time, referenced func(ctx context.Context, ref string) (bool, error)) (removed int, err error) {
+	err = filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed meanwhile
+			}
+			return err
+		}
+		if !info.Mode().IsRegular() || !info.ModTime().Before(cutoff) {
+			return nil
+		}
+		name := d.Name()
+		if strings.HasPrefix(name, ".tmp-") {
+			if err := os.Remove(path); err == nil {
+				removed++
+			}
+			return nil
+		}
+		ref := refPrefix + name
+		if _, err := parseRef(ref); err != nil {
+			return nil // not ours: leave it
+		}
+		used, err := referenced(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if used {
+			return nil
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		removed++
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("media: sweep: %w", err)
+	}
+	return removed, nil
 }

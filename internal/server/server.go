@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"time"
 
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/fhir/search"
@@ -33,12 +34,18 @@ type Config struct {
 	Logger           *slog.Logger
 	// Registry is the search-parameter registry; nil means the R4 default.
 	Registry *search.Registry
+	// BlobSweepEvery is how often Binary content that no version refers to
+	// (left by writes that failed after storing it) is removed, and
+	// BlobGrace how old such content must be; 0 means an hour each.
+	BlobSweepEvery, BlobGrace time.Duration
 }
 
 // Server is an assembled Telederm.
 type Server struct {
-	handler http.Handler
-	repo    *sqlite.Store
+	handler   http.Handler
+	repo      *sqlite.Store
+	stopSweep context.CancelFunc
+	swept     chan struct{} // closed when the sweeper has stopped
 }
 
 // Open opens the store under cfg.DataDir and builds the HTTP handler.
@@ -68,11 +75,49 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		Logger: log, Registry: cfg.Registry,
 	})
 	h := api.New(svc, api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping})
-	return &Server{handler: h, repo: repo}, nil
+	srv := &Server{handler: h, repo: repo, swept: make(chan struct{})}
+	sweepCtx, stop := context.WithCancel(context.Background())
+	srv.stopSweep = stop
+	go srv.sweepBlobs(sweepCtx, blobs, orHour(cfg.BlobSweepEvery), orHour(cfg.BlobGrace), log)
+	return srv, nil
+}
+
+func orHour(d time.Duration) time.Duration {
+	if d <= 0 {
+		return time.Hour
+	}
+	return d
+}
+
+// sweepBlobs removes orphaned Binary content every interval, for as long
+// as ctx lives.
+func (s *Server) sweepBlobs(ctx context.Context, blobs *media.FileStore, every, grace time.Duration, log *slog.Logger) {
+	defer close(s.swept)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := blobs.Sweep(ctx, time.Now().Add(-grace), s.repo.BlobReferenced)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("blob sweep stopped", "err", err, "removed", n)
+		case n > 0:
+			log.Info("blob sweep removed orphaned content", "removed", n)
+		}
+	}
 }
 
 // Handler serves the FHIR API.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close closes the store; call it after the HTTP server has drained.
-func (s *Server) Close() error { return s.repo.Close() }
+// Close stops the blob sweeper and closes the store; call it after the
+// HTTP server has drained.
+func (s *Server) Close() error {
+	s.stopSweep()
+	<-s.swept
+	return s.repo.Close()
+}

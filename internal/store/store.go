@@ -163,6 +163,10 @@ type Repository interface {
 	// answered from their _profile, _tag and _security index entries
 	// (the type and system level $meta operation).
 	MetaInUse(ctx context.Context, typ string) (MetaSummary, error)
+	// BlobReferenced reports whether any version, current or past, of any
+	// resource refers to the blob ref (Version.BlobRef): the blob sweeper
+	// removes only content nothing refers to.
+	BlobReferenced(ctx context.Context, ref string) (bool, error)
 	// Ping reports whether the store can serve requests (readiness).
 	Ping(ctx context.Context) error
 	// Close releases the store; in-flight calls finish first.

@@ -72,3 +72,23 @@ func scanVersionWith(row scanner, rid *int64, typ, id *string) (*store.Version, 
 func toMicros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+const qBlobReferenced = `SELECT 1 FROM resource_version WHERE blob_ref = ? AND blob_ref != '' LIMIT 1`
+
+// BlobReferenced answers from the partial index on resource_version's
+// blob_ref (migration 5); the repeated condition lets the planner use it.
+func (s *Store) BlobReferenced(ctx context.Context, ref string) (bool, error) {
+	if err := s.gate.enter(); err != nil {
+		return false, err
+	}
+	defer s.gate.leave()
+	var one int
+	err := s.r.QueryRowContext(ctx, qBlobReferenced, ref).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("sqlite: blob referenced: %w", err)
+	}
+	return true, nil
+}

@@ -172,6 +172,12 @@ var migrations = [][]string{
 		`DROP TABLE idx_composite_old`,
 		`DROP INDEX idx_composite_rid`,
 	},
+	// 5: the versions that hold Binary content, found by their blob, so
+	// the blob sweeper can tell orphans; partial, as most versions have
+	// none.
+	{
+		`CREATE INDEX resource_version_blob ON resource_version (blob_ref) WHERE blob_ref != ''`,
+	},
 }
 
 // migrate brings the schema up to date in one transaction, so a crash

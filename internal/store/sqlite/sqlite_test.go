@@ -140,6 +140,7 @@ func TestQueryPlans(t *testing.T) {
 		{"history instance", qHistoryInstance, append([]any{"Patient", "p"}, filters...)},
 		{"history type", qHistoryType, append([]any{"Patient"}, filters...)},
 		{"history system", qHistorySystem, filters},
+		{"blob referenced", qBlobReferenced, []any{"sha256:00"}},
 	}
 	for _, tc := range cases {
 		rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tc.q, tc.args...)

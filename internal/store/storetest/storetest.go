@@ -52,6 +52,7 @@ func RunRepositoryTests(t *testing.T, newRepo func(t *testing.T) store.Repositor
 		{"CloseWhileCommitting", testCloseWhileCommitting},
 		{"Search", testSearch},
 		{"MetaInUse", testMetaInUse},
+		{"BlobReferenced", testBlobReferenced},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
