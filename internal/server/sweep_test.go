@@ -28,14 +28,15 @@ func TestOrphanedBlobsSwept(t *testing.T) {
 	}
 }
 
-// sweepScenario stores one Binary, fails a transaction that stored
+// sweepScenario (with a grace period of 300 ms, longer than any write
+// here takes) stores one Binary, fails a transaction that stored
 // another, gives the sweeper (running every interval) time to act and
 // returns how many blobs are left, having checked the kept one reads back.
 func sweepScenario(t *testing.T, dir string, every time.Duration) int {
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	app, err := Open(context.Background(), Config{DataDir: dir, BaseURL: base, BlobSweepEvery: every,
-		BlobGrace: time.Nanosecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		BlobGrace: 300 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
