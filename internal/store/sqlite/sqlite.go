@@ -20,8 +20,14 @@ import (
 )
 
 // walAutoCheckpointPages is the WAL size (pages of 4 KiB) at which a commit
-// folds the WAL into the database file: 80 MiB.
-const walAutoCheckpointPages = 20000
+// folds the WAL into the database file: 400 MiB. Index writes dirty pages
+// all over the index B-trees, and a checkpoint writes each distinct page
+// once however often the WAL holds it, so a larger WAL means fewer, cheaper
+// checkpoints per write as the database grows. Measured on ingest of
+// 120,000 resources: 2,735 resources/s at 20,000 pages, 3,177 at 100,000;
+// a background checkpointer (a PASSIVE checkpoint on its own connection)
+// only beat that by letting the WAL reach 1 GiB under sustained load.
+const walAutoCheckpointPages = 100000
 
 // FileName is the database file Open creates in its directory.
 const FileName = "telederm.db"
