@@ -3,7 +3,7 @@ GO      ?= go
 DATA    ?= ./data
 ADDR    ?= :8080
 
-.PHONY: run build test vet fmt-check bench gen clean
+.PHONY: run build test vet fmt-check bench bench-go gen clean
 
 ## run: start the server on the embedded store in $(DATA) (auth off: sandbox)
 run:
@@ -24,8 +24,13 @@ fmt-check:
 	@out=$$(gofmt -l .); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-## bench: the go test benchmarks (parse/marshal, store, HTTP read/create)
-bench:
+## bench: load-test a fresh server (100,000 resources, then the standard
+## scenarios against the HTTP ceiling, under 10 minutes); rewrites BENCHMARKS.md
+bench: build
+	bin/telederm bench --standard --spawn --markdown BENCHMARKS.md --json bin/bench.json
+
+## bench-go: the go test benchmarks (parse/marshal, store, HTTP read/create)
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## gen: regenerate the tables built from ../shared/spec (search parameters,

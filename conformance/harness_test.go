@@ -2,13 +2,10 @@ package conformance
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"reflect"
 	"strings"
@@ -16,6 +13,7 @@ import (
 	"time"
 
 	"github.com/telederm/telederm/internal/server"
+	"github.com/telederm/telederm/internal/server/servertest"
 )
 
 // target returns the base URL to test: TELEDERM_BASE_URL when set, else a
@@ -32,28 +30,7 @@ func target(t testing.TB) string {
 // filled in.
 func startServer(t testing.TB, cfg server.Config) string {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	base := "http://" + ts.Listener.Addr().String()
-	if cfg.DataDir == "" {
-		cfg.DataDir = t.TempDir()
-	}
-	cfg.BaseURL = base
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	app, err := server.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = app.Handler()
-	ts.Start()
-	t.Cleanup(func() {
-		ts.Close()
-		if err := app.Close(); err != nil {
-			t.Errorf("close server: %v", err)
-		}
-	})
-	return base
+	return servertest.Start(t, cfg)
 }
 
 var httpClient = &http.Client{Timeout: 60 * time.Second}

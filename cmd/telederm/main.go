@@ -1,7 +1,9 @@
 // Command telederm is the Telederm FHIR R4 server and its tools.
 //
-//	telederm serve [flags]     run the server
-//	telederm version           print the version
+//	telederm serve [flags]        run the server
+//	telederm conformance [flags]  run the conformance suite against a FHIR server
+//	telederm bench [flags]        run the load generator against a FHIR server
+//	telederm version              print the version
 package main
 
 import (
@@ -22,8 +24,10 @@ func main() {
 const usage = `usage: telederm <command> [flags]
 
 commands:
-  serve     run the FHIR server (telederm serve -h for its flags)
-  version   print the version
+  serve        run the FHIR server (telederm serve -h for its flags)
+  conformance  run the conformance suite against any FHIR R4 server
+  bench        run the load generator against any FHIR R4 server
+  version      print the version
 `
 
 // run is main without the process: tests call it with their own arguments,
@@ -36,6 +40,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr, getenv)
+	case "conformance":
+		return conformanceCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "telederm", version)
 		return 0
