@@ -180,6 +180,9 @@ func BenchmarkSearch100k(b *testing.B) {
 		{"chain-2", func(r *rand.Rand) string {
 			return fmt.Sprintf("Observation?subject:Patient.general-practitioner:Organization.identifier=%s|D%05d&_count=20", url.QueryEscape(odsSystem), r.IntN(practices))
 		}},
+		{"worklist", func(r *rand.Rand) string {
+			return "ServiceRequest?status=active&_sort=-authored&_count=20&_include=ServiceRequest:subject"
+		}},
 		{"revinclude", func(r *rand.Rand) string {
 			return fmt.Sprintf("Patient?_id=p%d&_revinclude=ServiceRequest:subject&_revinclude=Observation:subject", r.IntN(patients))
 		}},

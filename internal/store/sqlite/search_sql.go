@@ -19,6 +19,11 @@ type sqlBuilder struct {
 	// cols, when set, renames the value columns: composite parts are read
 	// from JSON instead of from a table's own columns.
 	cols func(string) string
+	// correlated renders a resource's own predicates as EXISTS over its
+	// index rows (by rowid range) instead of "rid IN (every match)": the
+	// right shape when few resource rows are tested, as when a sorted
+	// page walks the sort key's index and stops when full.
+	correlated bool
 }
 
 // col names a value column of the table being tested.
@@ -203,25 +208,37 @@ func (b *sqlBuilder) predicate(p search.Predicate, r, typ string) (string, error
 		return "", fmt.Errorf("search on a %s parameter (%s) is not supported", p.Param.Type, p.Param.Code)
 	}
 	if p.Missing != nil {
-		sub, err := b.subquery(table, typ, r, p.Param.Code, nil)
-		if err != nil {
-			return "", err
-		}
-		if *p.Missing {
-			return r + ".rid NOT IN " + sub, nil
-		}
-		return r + ".rid IN " + sub, nil
+		return b.member(table, typ, r, p.Param.Code, nil, *p.Missing)
 	}
-	// The value's condition is rendered inside subquery, after the type
-	// and param placeholders, so the arguments stay in placeholder order.
-	sub, err := b.subquery(table, typ, r, p.Param.Code, func() (string, error) { return b.valueCond(p) })
+	// The value's condition is rendered inside the subquery, after the
+	// type and param placeholders, so the arguments stay in placeholder
+	// order.
+	return b.member(table, typ, r, p.Param.Code, func() (string, error) { return b.valueCond(p) }, modifier(p) == "not")
+}
+
+// member renders "resource row r has (negate: has no) entry of param in
+// table meeting cond".
+func (b *sqlBuilder) member(table, typ, r, param string, cond func() (string, error), negate bool) (string, error) {
+	not := ""
+	if negate {
+		not = "NOT "
+	}
+	if b.correlated {
+		w := []string{rowsOf(table, r+".rid"), "param = " + b.arg(param)}
+		if cond != nil {
+			c, err := cond()
+			if err != nil {
+				return "", err
+			}
+			w = append(w, c)
+		}
+		return not + "EXISTS (SELECT 1 FROM " + table + " WHERE " + strings.Join(w, " AND ") + ")", nil
+	}
+	sub, err := b.subquery(table, typ, r, param, cond)
 	if err != nil {
 		return "", err
 	}
-	if modifier(p) == "not" {
-		return r + ".rid NOT IN " + sub, nil
-	}
-	return r + ".rid IN " + sub, nil
+	return r + ".rid " + not + "IN " + sub, nil
 }
 
 // list renders _list=id: the resource is an item of the current List/id

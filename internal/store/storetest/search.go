@@ -26,6 +26,7 @@ func testSearch(t *testing.T, open func(*testing.T) store.Repository) {
 		{"Compartments", testSearchCompartments},
 		{"Include", testSearchInclude},
 		{"Sort", testSearchSort},
+		{"SortMultiDate", testSearchSortMultiDate},
 		{"DatePrecision", testSearchDatePrecision},
 		{"TwoSidedRange", testSearchTwoSidedRange},
 		{"Total", testSearchTotal},

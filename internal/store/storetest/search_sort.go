@@ -94,8 +94,14 @@ func testSearchSort(t *testing.T, r store.Repository) {
 			[]string{"Practitioner/pr-1", "Organization/org-2", "Practitioner/pr-2", "Organization/org-1"}},
 	}
 	runSearchCases(t, r, cases)
+	runPagedCases(t, r, cases, 1, 2, 4)
+}
+
+// runPagedCases runs each case again page by page at each page size:
+// following the cursors must give the same matches in the same order.
+func runPagedCases(t *testing.T, r store.Repository, cases []searchCase, counts ...int) {
 	for _, tc := range cases {
-		for _, count := range []int{1, 2, 4} {
+		for _, count := range counts {
 			t.Run(fmt.Sprintf("%s/paged by %d", tc.name, count), func(t *testing.T) {
 				q := tc.q
 				q.Count = count
@@ -105,4 +111,26 @@ func testSearchSort(t *testing.T, r store.Repository) {
 			})
 		}
 	}
+}
+
+// testSearchSortMultiDate sorts on a date parameter some resources have
+// several values of (the same value twice, even) and some none: each
+// resource comes once, at its lowest start ascending and its highest
+// descending, on every page size.
+func testSearchSortMultiDate(t *testing.T, r store.Repository) {
+	pDate := param("date", search.Date)
+	commit(t, r,
+		resource("Encounter", "enc-1", 0, eDate("date", days(2020, 1, 1)), eDate("date", days(2022, 1, 1))),
+		resource("Encounter", "enc-2", 0, eDate("date", days(2021, 1, 1))),
+		resource("Encounter", "enc-3", 0),
+		resource("Encounter", "enc-4", 0, eDate("date", days(2019, 6, 1)), eDate("date", days(2019, 6, 1))),
+		resource("Encounter", "enc-5", 0),
+	)
+	enc := func(ids ...string) []string { return refs("Encounter", ids...) }
+	cases := []searchCase{
+		{"ascending", search.Query{Type: "Encounter", Sort: []search.SortKey{{Param: pDate}}}, enc("enc-3", "enc-5", "enc-4", "enc-1", "enc-2")},
+		{"descending", search.Query{Type: "Encounter", Sort: []search.SortKey{{Param: pDate, Descending: true}}}, enc("enc-1", "enc-2", "enc-4", "enc-3", "enc-5")},
+	}
+	runSearchCases(t, r, cases)
+	runPagedCases(t, r, cases, 1, 2, 3)
 }
