@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/telederm/telederm/fhir/search"
@@ -115,5 +116,39 @@ func TestGroupWriteFailureRetriesAlone(t *testing.T) {
 	}
 	if got := versionOf(t, s, "Patient", "b"); got != 1 {
 		t.Errorf("Patient/b at version %d, want 1", got)
+	}
+}
+
+// TestRepeatedStringsStoredOnce: Patient.name's family and given values and
+// all of phonetic's (search.Sources) take no index rows of their own.
+func TestRepeatedStringsStoredOnce(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{})
+	defer s.Close()
+	str := func(param, v string) search.Entry {
+		return search.Entry{Param: param, Kind: search.String, Text: search.Normalize(v), Exact: v}
+	}
+	c := change("Patient", "a", 1,
+		str("family", "Smith"), str("given", "Jane"),
+		str("name", "Smith"), str("name", "Jane"), str("name", "Jane Smith"),
+		str("phonetic", "Smith"), str("phonetic", "Jane"), str("phonetic", "Jane Smith"))
+	if err := s.Commit(t.Context(), []store.Change{c}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.r.QueryContext(t.Context(), "SELECT param, exact FROM idx_string ORDER BY param, exact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var p, e string
+		if err := rows.Scan(&p, &e); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p+"="+e)
+	}
+	want := []string{"family=Smith", "given=Jane", "name=Jane Smith"}
+	if !slices.Equal(got, want) {
+		t.Errorf("index rows %v, want %v", got, want)
 	}
 }

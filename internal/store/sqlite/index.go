@@ -96,6 +96,7 @@ func (s indexStmts) replace(ctx context.Context, rid int64, existed bool, c stor
 			return fmt.Errorf("date span of %s: %w", param, err)
 		}
 	}
+	c.Index = withoutRepeats(c.Type, c.Index)
 	rows := make(map[string][]any, len(insertColumns))
 	ordinal := make(map[string]int64, len(insertColumns))
 	base, _ := rowidRange(rid)
@@ -147,6 +148,49 @@ func entryTable(e search.Entry) (string, error) {
 		return "", fmt.Errorf("unknown kind %q", e.Kind)
 	}
 	return table, nil
+}
+
+// withoutRepeats drops the string entries a search finds under another
+// parameter anyway (search.Sources): an alias's entries, and a wider
+// parameter's values that a narrower one of the same resource holds too
+// (Patient.name's "Smith" when family has it). Fewer index rows is most of
+// what makes an indexed write cheaper.
+func withoutRepeats(typ string, entries []search.Entry) []search.Entry {
+	reg := search.Default()
+	type value struct{ param, text, exact string }
+	var have map[value]bool
+	for _, e := range entries {
+		if e.Kind == search.String {
+			if have == nil {
+				have = make(map[value]bool, len(entries))
+			}
+			have[value{e.Param, e.Text, e.Exact}] = true
+		}
+	}
+	if have == nil {
+		return entries
+	}
+	out := entries[:0:0]
+	for _, e := range entries {
+		if e.Kind == search.String {
+			src := reg.StringSources(typ, e.Param)
+			if src.Alias {
+				continue
+			}
+			repeated := false
+			for _, narrow := range src.Params[1:] {
+				if have[value{narrow, e.Text, e.Exact}] {
+					repeated = true
+					break
+				}
+			}
+			if repeated {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // rowsPerResource is how many rows of one index table a resource may

@@ -171,9 +171,19 @@ func sortKeys(keys []search.SortKey, r string) ([]sortKey, error) {
 		default:
 			return nil, fmt.Errorf("cannot sort on %s parameter %s", k.Param.Type, k.Param.Code)
 		}
-		// The parameter code is one of the registry's, never user text.
-		expr := fmt.Sprintf("COALESCE((SELECT %s(%s) FROM %s s WHERE %s AND param = '%s'), %s)",
-			agg, col, table, rowsOf("s", r+".rid"), strings.ReplaceAll(k.Param.Code, "'", "''"), sentinel)
+		// The parameter codes are the registry's, never user text. A
+		// string parameter's values may be stored under narrower ones
+		// (search.Sources).
+		params := []string{k.Param.Code}
+		if k.Param.Type == search.String {
+			params = search.Default().StringSourcesAnyType(k.Param.Code)
+		}
+		quoted := make([]string, len(params))
+		for i, p := range params {
+			quoted[i] = "'" + strings.ReplaceAll(p, "'", "''") + "'"
+		}
+		expr := fmt.Sprintf("COALESCE((SELECT %s(%s) FROM %s s WHERE %s AND param IN (%s)), %s)",
+			agg, col, table, rowsOf("s", r+".rid"), strings.Join(quoted, ", "), sentinel)
 		out = append(out, sortKey{expr: expr, desc: k.Descending})
 	}
 	return out, nil

@@ -24,6 +24,31 @@ type sqlBuilder struct {
 	// right shape when few resource rows are tested, as when a sorted
 	// page walks the sort key's index and stops when full.
 	correlated bool
+	// reg says which parameters hold a string parameter's values (see
+	// search.Sources); nil means the R4 default.
+	reg *search.Registry
+}
+
+// paramCond selects the index rows of param: for a string parameter,
+// also those of the narrower parameters its stored values were left to.
+func (b *sqlBuilder) paramCond(table, typ, param string) string {
+	if table != "idx_string" {
+		return "param = " + b.arg(param)
+	}
+	reg := b.reg
+	if reg == nil {
+		reg = search.Default()
+	}
+	params := []string{param}
+	if typ != "" {
+		params = reg.StringSources(typ, param).Params
+	} else {
+		params = reg.StringSourcesAnyType(param)
+	}
+	if len(params) == 1 {
+		return "param = " + b.arg(params[0])
+	}
+	return "param IN (" + b.argList(params) + ")"
 }
 
 // col names a value column of the table being tested.
@@ -224,7 +249,7 @@ func (b *sqlBuilder) member(table, typ, r, param string, cond func() (string, er
 		not = "NOT "
 	}
 	if b.correlated {
-		w := []string{rowsOf(table, r+".rid"), "param = " + b.arg(param)}
+		w := []string{rowsOf(table, r+".rid"), b.paramCond(table, typ, param)}
 		if cond != nil {
 			c, err := cond()
 			if err != nil {
@@ -263,7 +288,7 @@ func (b *sqlBuilder) subquery(table, typ, r, param string, cond func() (string, 
 	} else {
 		w = append(w, "type = "+r+".type")
 	}
-	w = append(w, "param = "+b.arg(param))
+	w = append(w, b.paramCond(table, typ, param))
 	if cond != nil {
 		c, err := cond()
 		if err != nil {
