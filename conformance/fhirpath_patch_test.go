@@ -57,13 +57,7 @@ func TestFHIRPathPatch(t *testing.T) {
 		t.Errorf("stored %s", got.body)
 	}
 
-	tests := []struct {
-		name    string
-		body    []byte
-		headers []string
-		status  int
-		expr    string
-	}{
+	checkPatchRejections(t, url, patch, []patchRejection{
 		{"replace of nothing names the operation", fhirPathPatch(
 			`{"name":"type","valueCode":"delete"},{"name":"path","valueString":"Patient.birthDate"}`,
 			`{"name":"type","valueCode":"replace"},{"name":"path","valueString":"Patient.maritalStatus"},
@@ -78,21 +72,7 @@ func TestFHIRPathPatch(t *testing.T) {
 		{"stale If-Match", fhirPathPatch(
 			`{"name":"type","valueCode":"replace"},{"name":"path","valueString":"Patient.gender"},{"name":"value","valueCode":"other"}`),
 			[]string{"If-Match", `W/"1"`}, http.StatusPreconditionFailed, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := patch(tt.body, tt.headers...)
-			if r.status != tt.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
-			}
-			if o := decodeOutcome(t, r.body); !o.hasIssue("", tt.expr) {
-				t.Errorf("no issue names %q: %s", tt.expr, r.body)
-			}
-		})
-	}
-	if n := historyCount(t, url+"/_history"); n != 2 {
-		t.Errorf("%d versions after failed patches, want 2", n)
-	}
+	}, 2)
 	if r := do(t, http.MethodPatch, url, []byte(`{}`), "Content-Type", "text/plain"); r.status != http.StatusUnsupportedMediaType {
 		t.Errorf("text/plain patch: %d %s", r.status, r.body)
 	}

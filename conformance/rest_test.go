@@ -357,34 +357,15 @@ func TestJSONPatch(t *testing.T) {
 	if got["status"] != "final" || fmt.Sprint(got["valueQuantity"].(map[string]any)["value"]) != "7.10" {
 		t.Errorf("patched resource: %s", ok.body)
 	}
-	tests := []struct {
-		name, patch string
-		headers     []string
-		status      int
-		expr        string
-	}{
-		{"failed test op", `[{"op":"test","path":"/status","value":"preliminary"}]`, nil, 422, "Observation.status"},
-		{"missing path", `[{"op":"remove","path":"/note/0"}]`, nil, 422, "Observation.note[0]"},
-		{"invalid result", `[{"op":"replace","path":"/status","value":"done-ish"}]`, nil, 422, "Observation.status"},
-		{"removing a required element", `[{"op":"remove","path":"/code"}]`, nil, 422, "Observation.code"},
-		{"changing the id", `[{"op":"replace","path":"/id","value":"other"}]`, nil, 422, "Observation.id"},
-		{"malformed patch", `{"op":"replace"}`, nil, 400, ""},
-		{"stale If-Match", `[{"op":"replace","path":"/status","value":"amended"}]`, []string{"If-Match", `W/"1"`}, 412, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := patch(tt.patch, tt.headers...)
-			if r.status != tt.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
-			}
-			if o := decodeOutcome(t, r.body); !o.hasIssue("", tt.expr) {
-				t.Errorf("no issue names %q: %s", tt.expr, r.body)
-			}
-		})
-	}
-	if n := historyCount(t, url+"/_history"); n != 2 {
-		t.Errorf("%d versions after failed patches, want 2", n)
-	}
+	checkPatchRejections(t, url, func(body []byte, h ...string) reply { return patch(string(body), h...) }, []patchRejection{
+		{"failed test op", []byte(`[{"op":"test","path":"/status","value":"preliminary"}]`), nil, 422, "Observation.status"},
+		{"missing path", []byte(`[{"op":"remove","path":"/note/0"}]`), nil, 422, "Observation.note[0]"},
+		{"invalid result", []byte(`[{"op":"replace","path":"/status","value":"done-ish"}]`), nil, 422, "Observation.status"},
+		{"removing a required element", []byte(`[{"op":"remove","path":"/code"}]`), nil, 422, "Observation.code"},
+		{"changing the id", []byte(`[{"op":"replace","path":"/id","value":"other"}]`), nil, 422, "Observation.id"},
+		{"malformed patch", []byte(`{"op":"replace"}`), nil, 400, ""},
+		{"stale If-Match", []byte(`[{"op":"replace","path":"/status","value":"amended"}]`), []string{"If-Match", `W/"1"`}, 412, ""},
+	}, 2)
 	wrongType := do(t, http.MethodPatch, url, []byte(`[]`), "Content-Type", "application/fhir+json")
 	if wrongType.status != http.StatusUnsupportedMediaType {
 		t.Errorf("FHIR JSON patch body: %d", wrongType.status)
@@ -443,5 +424,35 @@ func TestHistory(t *testing.T) {
 	next := p.link("next")
 	if !strings.Contains(next, "_count=3") || p.link("self") == "" {
 		t.Errorf("links: %+v", p.Link)
+	}
+}
+
+// patchRejection is a PATCH the server must refuse.
+type patchRejection struct {
+	name    string
+	body    []byte
+	headers []string
+	status  int
+	expr    string // an issue must name it; "" for any issue
+}
+
+// checkPatchRejections sends each patch with send, checks its status and
+// OperationOutcome, and then that url's history still has versions
+// versions: a refused patch writes nothing.
+func checkPatchRejections(t *testing.T, url string, send func(body []byte, headers ...string) reply, cases []patchRejection, versions int) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			r := send(tt.body, tt.headers...)
+			if r.status != tt.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
+			}
+			if o := decodeOutcome(t, r.body); !o.hasIssue("", tt.expr) {
+				t.Errorf("no issue names %q: %s", tt.expr, r.body)
+			}
+		})
+	}
+	if n := historyCount(t, url+"/_history"); n != versions {
+		t.Errorf("%d versions after failed patches, want %d", n, versions)
 	}
 }

@@ -126,6 +126,10 @@ func cutLast(path string) (string, string, bool) {
 // StringSourcesAnyType is StringSources for a search over several types:
 // the parameters any type's search on code must cover.
 func (r *Registry) StringSourcesAnyType(code string) []string {
+	key := sourcesKey{r, "*", code} // no type is named "*"
+	if v, ok := sourcesCache.Load(key); ok {
+		return v.(Sources).Params
+	}
 	out := []string{code}
 	for typ := range r.sorted {
 		s := r.StringSources(typ, code)
@@ -136,5 +140,6 @@ func (r *Registry) StringSourcesAnyType(code string) []string {
 		}
 	}
 	slices.Sort(out[1:])
+	sourcesCache.Store(key, Sources{Params: out})
 	return out
 }

@@ -67,32 +67,11 @@ func appendJSON(b []byte, v any) []byte {
 		}
 		return append(b, '}')
 	case []obj:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSON(b, e)
-		}
-		return append(b, ']')
+		return appendArray(b, v, func(b []byte, e obj) []byte { return appendJSON(b, e) })
 	case []string:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, e)
-		}
-		return append(b, ']')
+		return appendArray(b, v, appendString)
 	case []any:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSON(b, e)
-		}
-		return append(b, ']')
+		return appendArray(b, v, appendJSON)
 	case string:
 		return appendString(b, v)
 	case dec:
@@ -201,3 +180,15 @@ func quantity(value dec, unit, ucumCode string) obj {
 
 // decimal renders f with the given number of decimal places.
 func decimal(f float64, places int) dec { return dec(strconv.FormatFloat(f, 'f', places, 64)) }
+
+// appendArray writes v as a JSON array, each element by appendElem.
+func appendArray[T any](b []byte, v []T, appendElem func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, e := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendElem(b, e)
+	}
+	return append(b, ']')
+}

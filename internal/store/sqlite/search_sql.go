@@ -24,9 +24,6 @@ type sqlBuilder struct {
 	// right shape when few resource rows are tested, as when a sorted
 	// page walks the sort key's index and stops when full.
 	correlated bool
-	// reg says which parameters hold a string parameter's values (see
-	// search.Sources); nil means the R4 default.
-	reg *search.Registry
 }
 
 // paramCond selects the index rows of param: for a string parameter,
@@ -35,10 +32,9 @@ func (b *sqlBuilder) paramCond(table, typ, param string) string {
 	if table != "idx_string" {
 		return "param = " + b.arg(param)
 	}
-	reg := b.reg
-	if reg == nil {
-		reg = search.Default()
-	}
+	// The store leaves repeated strings out by the R4 registry's
+	// relations (withoutRepeats), so it searches by the same.
+	reg := search.Default()
 	params := []string{param}
 	if typ != "" {
 		params = reg.StringSources(typ, param).Params
