@@ -24,7 +24,22 @@ type Capabilities struct {
 
 	// SystemOperations are the operations invoked on the base URL ($meta).
 	SystemOperations []OperationCapability
+
+	// Security, when set, advertises SMART on FHIR in rest.security.
+	Security *SecurityCapability
 }
+
+// SecurityCapability is the SMART on FHIR part of rest.security: the OAuth
+// endpoints (the oauth-uris extension) and whether CORS is supported.
+type SecurityCapability struct {
+	CORS bool
+	// Authorize, Token, Revoke, Introspect, Manage and Register are the
+	// absolute endpoint URLs; empty ones are left out.
+	Authorize, Token, Revoke, Introspect, Manage, Register string
+}
+
+// OAuthURIsExtension is the SMART extension listing the OAuth endpoints.
+const OAuthURIsExtension = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
 // ResourceCapability describes one resource type.
 type ResourceCapability struct {
@@ -82,9 +97,56 @@ type capImpl struct {
 
 type capRestEntry struct {
 	Mode        string           `json:"mode"`
+	Security    *capSecurity     `json:"security,omitempty"`
 	Resource    []capResource    `json:"resource"`
 	Interaction []capInteraction `json:"interaction,omitempty"`
 	Operation   []capOperation   `json:"operation,omitempty"`
+}
+
+type capSecurity struct {
+	Extension []capExtension `json:"extension,omitempty"`
+	CORS      bool           `json:"cors"`
+	Service   []capConcept   `json:"service,omitempty"`
+}
+
+type capExtension struct {
+	URL       string         `json:"url"`
+	ValueURI  string         `json:"valueUri,omitempty"`
+	Extension []capExtension `json:"extension,omitempty"`
+}
+
+type capConcept struct {
+	Coding []capCoding `json:"coding"`
+	Text   string      `json:"text,omitempty"`
+}
+
+type capCoding struct {
+	System  string `json:"system"`
+	Code    string `json:"code"`
+	Display string `json:"display,omitempty"`
+}
+
+func security(c *SecurityCapability) *capSecurity {
+	if c == nil {
+		return nil
+	}
+	uris := capExtension{URL: OAuthURIsExtension}
+	for _, u := range []struct{ name, value string }{
+		{"authorize", c.Authorize}, {"token", c.Token}, {"revoke", c.Revoke},
+		{"introspect", c.Introspect}, {"manage", c.Manage}, {"register", c.Register},
+	} {
+		if u.value != "" {
+			uris.Extension = append(uris.Extension, capExtension{URL: u.name, ValueURI: u.value})
+		}
+	}
+	return &capSecurity{
+		Extension: []capExtension{uris},
+		CORS:      c.CORS,
+		Service: []capConcept{{
+			Coding: []capCoding{{System: "http://terminology.hl7.org/CodeSystem/restful-security-service", Code: "SMART-on-FHIR", Display: "SMART-on-FHIR"}},
+			Text:   "OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org)",
+		}},
+	}
 }
 
 type capOperation struct {
@@ -155,7 +217,7 @@ func CapabilityStatement(c Capabilities) []byte {
 		Format:      c.Formats,
 		PatchFormat: c.PatchFormats,
 	}
-	rest := capRestEntry{Mode: "server", Interaction: interactions(c.SystemInteractions), Operation: operations(c.SystemOperations)}
+	rest := capRestEntry{Mode: "server", Security: security(c.Security), Interaction: interactions(c.SystemInteractions), Operation: operations(c.SystemOperations)}
 	for _, r := range c.Resources {
 		params := make([]capSearchParam, len(r.SearchParams))
 		for i, p := range r.SearchParams {

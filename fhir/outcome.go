@@ -28,6 +28,8 @@ const (
 	CodeException    = "exception"
 	CodeInformation  = "informational"
 	CodeSecurity     = "security"
+	CodeLogin        = "login"
+	CodeForbidden    = "forbidden"
 	CodeBusinessRule = "business-rule"
 	CodeDuplicate    = "duplicate"
 )

@@ -5,12 +5,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/access"
+	"github.com/telederm/telederm/internal/audit"
 )
 
 type ctxKey int
@@ -21,9 +25,32 @@ const (
 )
 
 // routeInfo is filled in by the router-side wrapper so the outer middleware,
-// which runs before routing, can log which route served the request.
+// which runs before routing, can log and audit which route served the
+// request, for whom, and what it touched.
 type routeInfo struct {
 	template, resourceType string
+	grant                  *access.Grant
+	touched                []string // Type/id of the resources the response is about
+	detail                 string   // why the request failed
+}
+
+// noteGrant records the caller for the audit trail.
+func noteGrant(r *http.Request, g *access.Grant) {
+	if info, _ := r.Context().Value(routeInfoKey).(*routeInfo); info != nil {
+		info.grant = g
+	}
+}
+
+// noteResult records what a response touched and why it failed.
+func noteResult(r *http.Request, touched []string, o *fhir.Outcome) {
+	info, _ := r.Context().Value(routeInfoKey).(*routeInfo)
+	if info == nil {
+		return
+	}
+	info.touched = touched
+	if o != nil && len(o.Issue) > 0 {
+		info.detail = o.Issue[0].Diagnostics
+	}
 }
 
 // noteRoute records the matched route template and resource type for the
@@ -88,9 +115,87 @@ func (s *server) middleware(next http.Handler) http.Handler {
 				level = slog.LevelError
 			}
 			s.log.Log(ctx, level, "request", attrs...)
+			s.audit(r, info, rec.status, start)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// audit records one FHIR interaction. Health checks are not interactions.
+func (s *server) audit(r *http.Request, info *routeInfo, status int, start time.Time) {
+	if s.cfg.Audit == nil || info.template == "/healthz" || info.template == "/readyz" {
+		return
+	}
+	e := audit.Event{
+		Time: start, Action: interaction(r.Method, info.template), Method: r.Method, Route: info.template,
+		Type: info.resourceType, Status: status, Source: remoteHost(r), RequestID: RequestID(r.Context()),
+		Entities: info.touched,
+	}
+	if status >= 400 {
+		e.Detail = info.detail
+	}
+	if g := info.grant; g != nil {
+		e.ClientID, e.Subject, e.FHIRUser, e.Patient = g.ClientID, g.Subject, g.FHIRUser, g.Patient
+	}
+	s.cfg.Audit.Record(r.Context(), e)
+}
+
+// interaction names the FHIR interaction a route and method serve.
+func interaction(method, template string) string {
+	switch {
+	case template == "/metadata":
+		return "capabilities"
+	case strings.Contains(template, "$"):
+		return "operation"
+	case template == "/":
+		if method == http.MethodPost {
+			return "batch-transaction"
+		}
+		return "search-system"
+	case template == "/_search":
+		return "search-system"
+	case template == "/_history":
+		return "history-system"
+	case template == "/{type}/_history":
+		return "history-type"
+	case strings.HasSuffix(template, "/_history/{vid}"):
+		return "vread"
+	case strings.HasSuffix(template, "/_history"):
+		return "history-instance"
+	case strings.Contains(template, "{ctype"):
+		return "search-compartment"
+	case template == "/{type}" || template == "/{type}/_search":
+		switch method {
+		case http.MethodPost:
+			if template == "/{type}" {
+				return "create"
+			}
+			return "search-type"
+		case http.MethodPut:
+			return "update"
+		case http.MethodDelete:
+			return "delete"
+		}
+		return "search-type"
+	case strings.HasPrefix(template, "/{type}/{id"):
+		switch method {
+		case http.MethodPut:
+			return "update"
+		case http.MethodPatch:
+			return "patch"
+		case http.MethodDelete:
+			return "delete"
+		}
+		return "read"
+	}
+	return "unknown"
+}
+
+func remoteHost(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 type statusRecorder struct {

@@ -14,6 +14,10 @@ import (
 
 // writeResponse writes an interaction's result with the FHIR headers.
 func (s *server) writeResponse(w http.ResponseWriter, r *http.Request, f format, resp rest.Response) {
+	noteResult(r, resp.Touched, resp.Outcome)
+	if resp.Status == http.StatusForbidden && s.cfg.Auth != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="telederm", error="insufficient_scope"`)
+	}
 	writeVersionHeaders(w, resp)
 	if resp.Location != "" {
 		w.Header().Set("Location", resp.Location)

@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/access"
+	"github.com/telederm/telederm/internal/audit"
 	"github.com/telederm/telederm/internal/rest"
 )
 
@@ -26,6 +29,23 @@ type Config struct {
 	Logger         *slog.Logger
 	// Ready reports whether the server can serve requests (/readyz).
 	Ready func(ctx context.Context) error
+	// Auth checks bearer tokens on every FHIR endpoint but /metadata; nil
+	// means authorization is off (a sandbox): every request may do
+	// everything.
+	Auth Authenticator
+	// Security is advertised in the CapabilityStatement (SMART oauth-uris);
+	// nil when authorization is off.
+	Security *fhir.SecurityCapability
+	// Audit receives one event per FHIR interaction; nil records nothing.
+	Audit audit.Recorder
+}
+
+// Authenticator checks the bearer token of a FHIR request.
+type Authenticator interface {
+	// Authenticate returns the caller's grant. An error means the request
+	// gets 401 (WWW-Authenticate: Bearer error="invalid_token"); its text
+	// is sent as the error_description, so it must not echo the token.
+	Authenticate(r *http.Request) (*access.Grant, error)
 }
 
 // DefaultMaxBodyBytes is the request body cap when none is configured.
@@ -53,11 +73,13 @@ func New(svc *rest.Service, cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	caps := svc.Capabilities(time.Now())
+	caps.Security = cfg.Security
 	s := &server{
 		svc:        svc,
 		cfg:        cfg,
 		log:        cfg.Logger,
-		capability: fhir.CapabilityStatement(svc.Capabilities(time.Now())),
+		capability: fhir.CapabilityStatement(caps),
 	}
 	return s.routes()
 }
@@ -72,7 +94,7 @@ func (s *server) routes() http.Handler {
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
 
-	r.HandleFunc("/metadata", s.fhir(s.metadata)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/metadata", s.public(s.metadata)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/_history", s.fhir(s.historySystem)).Methods(http.MethodGet)
 	r.HandleFunc("/", s.fhir(s.bundle)).Methods(http.MethodPost)
 	r.HandleFunc("/", s.fhir(s.searchSystem)).Methods(http.MethodGet)
@@ -111,20 +133,48 @@ func (s *server) routes() http.Handler {
 // handlerFunc is a FHIR handler that has passed content negotiation.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, f format)
 
-// fhir wraps a handler with content negotiation: a client that accepts only
-// formats this server does not produce gets 406 before anything runs.
+// fhir wraps a handler with content negotiation and authentication: a
+// request without a valid token gets 401, and a client that accepts only
+// formats this server does not produce gets 406, before anything runs.
 func (s *server) fhir(h handlerFunc) http.HandlerFunc {
+	return s.negotiated(h, true)
+}
+
+// public is fhir without authentication, for /metadata, which clients read
+// to discover how to authenticate.
+func (s *server) public(h handlerFunc) http.HandlerFunc {
+	return s.negotiated(h, false)
+}
+
+func (s *server) negotiated(h handlerFunc, authenticate bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		noteRoute(r)
 		f, ok := negotiate(r)
 		if !ok {
 			f = format{contentType: mimeFHIRJSON}
+		}
+		if authenticate && s.cfg.Auth != nil {
+			g, err := s.cfg.Auth.Authenticate(r)
+			if err != nil {
+				s.unauthorized(w, r, f, err)
+				return
+			}
+			noteGrant(r, g)
+			r = r.WithContext(access.NewContext(r.Context(), g))
+		}
+		if !ok {
 			s.writeOutcome(w, r, f, http.StatusNotAcceptable, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported,
 				"this server produces FHIR JSON only (application/fhir+json); XML and other formats are not supported"))
 			return
 		}
 		h(w, r, f)
 	}
+}
+
+// unauthorized answers 401 as RFC 6750 says, with an OperationOutcome.
+func (s *server) unauthorized(w http.ResponseWriter, r *http.Request, f format, err error) {
+	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="telederm", error="invalid_token", error_description=%q`, err.Error()))
+	s.writeOutcome(w, r, f, http.StatusUnauthorized, fhir.NewOutcome(fhir.SeverityError, fhir.CodeLogin, err.Error()))
 }
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -93,6 +93,9 @@ type Response struct {
 	LastUpdated time.Time
 	// Location is the absolute URL of the version written (create, update).
 	Location string
+	// Touched lists the resources the interaction read, wrote or returned,
+	// as Type/id, for the audit trail.
+	Touched []string
 }
 
 // OK reports whether the interaction succeeded.

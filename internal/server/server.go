@@ -34,6 +34,9 @@ type Config struct {
 	Logger           *slog.Logger
 	// Registry is the search-parameter registry; nil means the R4 default.
 	Registry *search.Registry
+	// Auth is "off" (no tokens: a sandbox or tests) or "smart" (SMART on
+	// FHIR: every FHIR endpoint but /metadata needs a bearer token).
+	Auth string
 	// BlobSweepEvery is how often Binary content that no version refers to
 	// (left by writes that failed after storing it) is removed, and
 	// BlobGrace how old such content must be; 0 means an hour each.
@@ -53,6 +56,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	if cfg.Auth != "" && cfg.Auth != "off" {
+		return nil, fmt.Errorf("auth mode %q is not available yet", cfg.Auth)
 	}
 	sync := sqlite.SyncNormal
 	if cfg.SyncFull {
