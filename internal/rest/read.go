@@ -15,12 +15,18 @@ import (
 // Read returns the current version of a resource: 404 when it never
 // existed, 410 when its current version is a deletion.
 func (s *Service) Read(ctx context.Context, typ, id string) Response {
+	if typ == auditType && s.cfg.AuditTrail != nil {
+		return s.cfg.AuditTrail.ReadAuditEvent(ctx, id)
+	}
 	v, resp, ok := s.current(ctx, typ, id)
 	if !ok {
 		return resp
 	}
 	return s.versionResponse(ctx, v)
 }
+
+// auditType is the type of the audit trail's records.
+const auditType = "AuditEvent"
 
 // VRead returns one version of a resource.
 func (s *Service) VRead(ctx context.Context, typ, id, vid string) Response {

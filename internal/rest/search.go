@@ -27,6 +27,9 @@ func (s *Service) Search(ctx context.Context, typ string, params url.Values, opt
 			return r
 		}
 	}
+	if typ == auditType && s.cfg.AuditTrail != nil {
+		return s.cfg.AuditTrail.SearchAuditEvents(ctx, params, opts.Strict)
+	}
 	q, o := search.Parse(s.registry, typ, params, s.parseOptions(opts.Strict, defaultCount, maxCount))
 	if o != nil && o.HasErrors() {
 		return failure(http.StatusBadRequest, o)

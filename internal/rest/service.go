@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/telederm/telederm/fhir"
@@ -37,9 +38,22 @@ type Config struct {
 	Logger           *slog.Logger
 	// Registry is the search-parameter registry; nil means the R4 default.
 	Registry *search.Registry
+	// AuditTrail serves AuditEvent reads and searches; nil leaves them to
+	// the repository (where nothing writes them).
+	AuditTrail AuditTrail
 	// Now and NewID are for tests; nil means the wall clock and random ids.
 	Now   func() time.Time
 	NewID func() string
+}
+
+// AuditTrail serves the read-only AuditEvent resources of the audit trail,
+// which live outside the repository. The Service checks the caller's
+// scopes before it asks.
+type AuditTrail interface {
+	ReadAuditEvent(ctx context.Context, id string) Response
+	// SearchAuditEvents answers a search of AuditEvent; strict is Prefer:
+	// handling=strict (unknown parameters are errors).
+	SearchAuditEvents(ctx context.Context, params url.Values, strict bool) Response
 }
 
 // Service runs the interactions against a Repository.
