@@ -3,7 +3,7 @@ GO      ?= go
 DATA    ?= ./data
 ADDR    ?= :8080
 
-.PHONY: run build test vet fmt-check bench bench-go gen clean
+.PHONY: run build test vet fmt-check js-deps bench bench-go gen clean
 
 ## run: start the server on the embedded store in $(DATA) (auth off: sandbox)
 run:
@@ -13,15 +13,23 @@ run:
 build:
 	$(GO) build -o bin/telederm ./cmd/telederm
 
-## test: formatting, vet, then every test with the race detector
-test: fmt-check vet
+## test: formatting, vet, the fhirclient (Node) test's npm packages, then
+## every test with the race detector
+test: fmt-check vet js-deps
 	$(GO) test -race -count=1 ./...
+
+# The Node test drives Telederm with fhirclient, a SMART client this project
+# did not write; npm ci installs exactly what package-lock.json records.
+FHIRCLIENT := conformance/testdata/fhirclient
+js-deps: $(FHIRCLIENT)/node_modules/.package-lock.json
+$(FHIRCLIENT)/node_modules/.package-lock.json: $(FHIRCLIENT)/package-lock.json
+	npm ci --prefix $(FHIRCLIENT) --no-audit --no-fund
 
 vet:
 	$(GO) vet ./...
 
 fmt-check:
-	@out=$$(gofmt -l .); \
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 ## bench: load-test a fresh server (100,000 resources, then the standard

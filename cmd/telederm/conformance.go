@@ -20,6 +20,7 @@ import (
 // environment.
 type conformanceConfig struct {
 	base, token, clientID, key string
+	scope                      string
 	tests                      []string
 	builtin, list, verbose     bool
 	filter                     *regexp.Regexp
@@ -60,8 +61,9 @@ func parseConformanceFlags(args []string, stderr io.Writer, getenv func(string) 
 	var run string
 	fs.StringVar(&c.base, "base", getenv("TELEDERM_BASE_URL"), "FHIR base URL of the server under test (TELEDERM_BASE_URL)")
 	fs.StringVar(&c.token, "token", getenv("TELEDERM_TOKEN"), "bearer token sent as Authorization: Bearer to the server (TELEDERM_TOKEN)")
-	fs.StringVar(&c.clientID, "client-id", "", "SMART backend services client id (with --key; not available until SMART lands)")
-	fs.StringVar(&c.key, "key", "", "SMART backend services private key file (with --client-id; not available until SMART lands)")
+	fs.StringVar(&c.clientID, "client-id", getenv("TELEDERM_CLIENT_ID"), "SMART backend services client id, with --key: the suite signs client assertions (the SMART tests) and, without --token, gets its token this way (TELEDERM_CLIENT_ID)")
+	fs.StringVar(&c.key, "key", getenv("TELEDERM_CLIENT_KEY"), "the client's private key: a JWK or JWKS file, RSA (RS384) or P-384 (ES384) (TELEDERM_CLIENT_KEY)")
+	fs.StringVar(&c.scope, "scope", "system/*.cruds", "scopes asked for with --client-id/--key")
 	fs.Var(&tests, "tests", "directory of more TestScripts (*.json) to run; may be repeated")
 	fs.BoolVar(&c.builtin, "builtin", true, "run the built-in suite (--builtin=false runs only --tests)")
 	fs.StringVar(&run, "run", "", "run only the tests whose script-id/test-id matches this regular expression")
@@ -100,8 +102,8 @@ func parseConformanceFlags(args []string, stderr io.Writer, getenv func(string) 
 	if c.list {
 		return c, nil
 	}
-	if c.clientID != "" || c.key != "" {
-		return c, errors.New("--client-id/--key (SMART backend services) are not available until SMART lands; use --token with a token you obtained")
+	if (c.clientID == "") != (c.key == "") {
+		return c, errors.New("--client-id and --key go together")
 	}
 	c.base = strings.TrimRight(c.base, "/")
 	if c.base == "" {
@@ -135,6 +137,23 @@ func conformanceCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	opts := suite.Options{
 		Base: c.base, Token: c.token, Vars: c.vars, Filter: c.filter,
 		Client: &http.Client{Timeout: c.timeout},
+	}
+	if c.clientID != "" {
+		data, err := os.ReadFile(c.key)
+		if err != nil {
+			fmt.Fprintln(stderr, "telederm conformance: --key:", err)
+			return 2
+		}
+		if opts.ClientKey, err = suite.LoadClientKey(c.clientID, data); err != nil {
+			fmt.Fprintln(stderr, "telederm conformance: --key:", err)
+			return 2
+		}
+		if opts.Token == "" {
+			if opts.Token, err = suite.BackendToken(ctx, opts.Client, c.base, opts.ClientKey, c.scope); err != nil {
+				fmt.Fprintln(stderr, "telederm conformance: backend services token:", err)
+				return 1
+			}
+		}
 	}
 	if c.verbose {
 		opts.Log = stderr

@@ -171,7 +171,8 @@ func TestConformanceFlags(t *testing.T) {
 	}{
 		{nil, "give the server's FHIR base URL with --base"},
 		{[]string{"--base", "ftp://x"}, "want an http:// or https:// URL"},
-		{[]string{"--base", "http://x", "--client-id", "app", "--key", "k.pem"}, "not available until SMART lands"},
+		{[]string{"--base", "http://x", "--client-id", "app"}, "--client-id and --key go together"},
+		{[]string{"--base", "http://x", "--client-id", "app", "--key", "/does/not/exist.json"}, "--key"},
 		{[]string{"--base", "http://x", "--var", "novalue"}, "want name=value"},
 		{[]string{"--base", "http://x", "--run", "("}, "--run"},
 		{[]string{"--base", "http://x", "--builtin=false"}, "leaves nothing to run"},

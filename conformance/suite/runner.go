@@ -23,6 +23,10 @@ type Options struct {
 	// Token, when set, is sent as "Authorization: Bearer <Token>" on
 	// requests to Base (never to other hosts, such as the receiver).
 	Token string
+	// ClientKey, when set, signs SMART backend-services client assertions:
+	// it gives ${clientAssertion} and ${forgedClientAssertion} (signed by a
+	// key the server does not know) their values, for ${tokenEndpoint}.
+	ClientKey *ClientKey
 	// Vars give variables their values; they win over a script's own
 	// (that is how a variable with only a hint gets one).
 	Vars map[string]string

@@ -2,9 +2,13 @@ package suite
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -647,7 +651,31 @@ func TestAdvertisedFeaturesOnAFakeServer(t *testing.T) {
 	receiver := httptest.NewServer(rc)
 	defer receiver.Close()
 	var base string
-	var tokenForm string
+	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := LoadClientKey("backend", privateJWK(t, key, "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued := map[string]string{} // access token -> scope
+	var assertions int
+	// bearer answers a FHIR search as a SMART server would: 401 for tokens
+	// it never issued, 403 when the token's scope does not cover the type.
+	bearer := func(typ string) func(http.ResponseWriter, *http.Request) {
+		return func(w http.ResponseWriter, r *http.Request) {
+			scope, ok := issued[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+			switch {
+			case !ok:
+				reply(401, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"login"}]}`, "WWW-Authenticate", `Bearer error="invalid_token"`)(w, r)
+			case !strings.Contains(scope, "/"+typ+".") && !strings.Contains(scope, "/*."):
+				reply(403, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden"}]}`, "WWW-Authenticate", `Bearer error="insufficient_scope"`)(w, r)
+			default:
+				reply(200, `{"resourceType":"Bundle","type":"searchset","total":0}`)(w, r)
+			}
+		}
+	}
 	base = fakeServer(t, map[string]func(http.ResponseWriter, *http.Request){
 		"GET /metadata": reply(200, `{"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","rest":[{"mode":"server",
 			"security":{"service":[{"coding":[{"code":"SMART-on-FHIR"}]}],"extension":[{"url":"http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"}]},
@@ -657,9 +685,18 @@ func TestAdvertisedFeaturesOnAFakeServer(t *testing.T) {
 		},
 		"POST /token": func(w http.ResponseWriter, r *http.Request) {
 			r.ParseForm()
-			tokenForm = r.Form.Get("client_assertion")
-			reply(200, `{"access_token":"abc","token_type":"bearer","expires_in":300}`)(w, r)
+			assertions++
+			_, claims, ok := verify(t, r.Form.Get("client_assertion"), key.Public())
+			if !ok || claims["aud"] != base+"/token" || claims["iss"] != "backend" {
+				reply(401, `{"error":"invalid_client","error_description":"bad assertion"}`)(w, r)
+				return
+			}
+			token := fmt.Sprintf("t%d", len(issued))
+			issued[token] = r.Form.Get("scope")
+			reply(200, `{"access_token":"`+token+`","token_type":"bearer","expires_in":300,"scope":"`+r.Form.Get("scope")+`"}`)(w, r)
 		},
+		"GET /Patient":     bearer("Patient"),
+		"GET /Observation": bearer("Observation"),
 		"POST /Subscription": func(w http.ResponseWriter, r *http.Request) {
 			var sub map[string]any
 			json.NewDecoder(r.Body).Decode(&sub)
@@ -690,14 +727,14 @@ func TestAdvertisedFeaturesOnAFakeServer(t *testing.T) {
 			scripts = append(scripts, s)
 		}
 	}
-	rep := Run(t.Context(), Options{Base: base, ReceiverURL: receiver.URL, Vars: map[string]string{"clientAssertion": "signed.jwt.here"}}, scripts)
+	rep := Run(t.Context(), Options{Base: base, ReceiverURL: receiver.URL, ClientKey: ck}, scripts)
 	var table bytes.Buffer
 	rep.WriteTable(&table)
-	if c := rep.Counts(); c != (Counts{Pass: 5}) {
+	if c := rep.Counts(); c != (Counts{Pass: 8}) {
 		t.Errorf("counts %+v\n%s", c, table.String())
 	}
-	if tokenForm != "signed.jwt.here" {
-		t.Errorf("client_assertion %q", tokenForm)
+	if assertions != 3 {
+		t.Errorf("the token endpoint saw %d assertions, want 3 (valid, forged, narrow)", assertions)
 	}
 	if n := rc.Notifications(); len(n) != 1 || !strings.HasPrefix(n[0].Path, "/hook/"+rep.RunID) {
 		t.Errorf("notifications %+v", n)

@@ -47,6 +47,9 @@ func (sr *scriptRun) variable(name string, depth int) (string, error) {
 	if v, ok := sr.r.opts.Vars[name]; ok {
 		return v, nil
 	}
+	if k := sr.r.opts.ClientKey; k != nil && (name == "clientAssertion" || name == "forgedClientAssertion") {
+		return sr.assertion(k, name == "forgedClientAssertion", depth)
+	}
 	if v, ok := sr.vars[name]; ok {
 		return sr.evalVariable(v, depth)
 	}
@@ -62,6 +65,25 @@ func (sr *scriptRun) variable(name string, depth int) (string, error) {
 		return strings.TrimRight(sr.r.opts.ReceiverURL, "/"), nil
 	}
 	return "", failf("script error: variable ${%s} is not declared", name)
+}
+
+// assertion signs a fresh client assertion for the script's
+// ${tokenEndpoint}, or a forged one (the right client and key id, another
+// key) that a server must refuse.
+func (sr *scriptRun) assertion(k *ClientKey, forged bool, depth int) (string, error) {
+	aud, err := sr.variable("tokenEndpoint", depth+1)
+	if err != nil {
+		return "", prefixErr("client assertion: ", err)
+	}
+	sign := k.Assertion
+	if forged {
+		sign = k.ForgedAssertion
+	}
+	a, err := sign(aud)
+	if err != nil {
+		return "", failf("client assertion: %v", err)
+	}
+	return a, nil
 }
 
 func (sr *scriptRun) evalVariable(v Variable, depth int) (string, error) {
