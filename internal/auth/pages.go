@@ -27,6 +27,7 @@ var pages = template.Must(template.New("layout").Parse(`{{define "top"}}<!doctyp
 
 {{define "approve"}}{{template "top" .}}
 <p>Signed in as <strong>{{.Username}}</strong> ({{.FHIRUser}}).</p>
+{{if .Error}}<p class="error">{{.Error}}</p>{{end}}
 <p><strong>{{.ClientID}}</strong> asks for:</p>
 <ul>{{range .Scopes}}<li><code>{{.}}</code></li>{{else}}<li>nothing this app may be granted</li>{{end}}</ul>
 <form method="post" action="{{.Action}}">
