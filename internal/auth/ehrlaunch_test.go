@@ -279,3 +279,21 @@ func TestEHRLaunchRejections(t *testing.T) {
 		}
 	})
 }
+
+// TestLaunchByAssertion: a GP system with keys authenticates its launch
+// request with a signed assertion in the JSON body (private_key_jwt).
+func TestLaunchByAssertion(t *testing.T) {
+	key, jwks := newES384(t, "gp-1")
+	h := newHarness(t, append([]ClientSpec{{ID: "gp-keys", Type: ConfidentialAsymmetric, JWKS: jwks, Scopes: []string{"user/*.rs"},
+		Launch: []string{LaunchLauncher}}}, launchClients...)...)
+	body := map[string]any{"patient": "p1", "fhirUser": "Practitioner/dr1", "client_assertion_type": assertionType}
+	for _, aud := range []string{h.base + pathLaunch, h.base + pathToken} {
+		body["client_assertion"] = h.assertion(key, "gp-keys", func(c map[string]any, _ jws.Headers) { c["aud"] = aud })
+		if resp, b := h.registerLaunch("", body); resp.StatusCode != 201 {
+			t.Fatalf("assertion addressed to %s: %d %v", aud, resp.StatusCode, b)
+		}
+	}
+	body["client_assertion"] = h.assertion(key, "gp-keys", func(c map[string]any, _ jws.Headers) { c["aud"] = h.base + pathIntrospect })
+	resp, b := h.registerLaunch("", body)
+	wantOAuthError(t, resp, b, 401, "invalid_client")
+}

@@ -63,6 +63,20 @@ func (e *expiring[V]) get(key string, now time.Time) (V, bool) {
 	return ent.v, true
 }
 
+// replace swaps the value under an unexpired key, keeping its expiry:
+// entries are replaced, never changed in place, so a reader's copy stays
+// as it was.
+func (e *expiring[V]) replace(key string, v V, now time.Time) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ent, found := e.m[key]
+	if !found || !now.Before(ent.exp) {
+		return false
+	}
+	e.m[key] = expiringEntry[V]{v: v, exp: ent.exp}
+	return true
+}
+
 // pruneLocked drops expired entries once the map has grown, keeping
 // inserts cheap while it is small. Expired entries are kept a minute so
 // that take can still tell "expired" from "unknown".

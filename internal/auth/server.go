@@ -141,7 +141,7 @@ func Open(cfg Config) (*Server, error) {
 	if s.refresh, err = openRefreshStore(s.dir, s.now()); err != nil {
 		return nil, fmt.Errorf("auth: refresh tokens: %w", err)
 	}
-	s.verified = newGrantCache(100_000)
+	s.verified = newGrantCache(1 << 15)
 	s.launches = newExpiring[*launchContext]()
 	s.txns = newExpiring[*signIn]()
 	s.codes = newCodeStore()

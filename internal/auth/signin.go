@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -35,9 +36,19 @@ func (s *Server) startSignIn(w http.ResponseWriter, r *http.Request, ar *authReq
 	txn, csrf := randomToken(24), randomToken(24)
 	now := s.now()
 	s.txns.add(txn, &signIn{purpose: purpose, req: ar, csrf: csrf}, now.Add(signInTTL), now)
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/auth/", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: s.cookiePath(), HttpOnly: true,
 		Secure: strings.HasPrefix(s.base, "https:"), SameSite: http.SameSiteStrictMode, MaxAge: int(signInTTL.Seconds())})
 	renderPage(w, http.StatusOK, "signin", pageData{Title: "Sign in", Action: s.url(pathSignIn), Txn: txn, CSRF: csrf, ClientID: clientID})
+}
+
+// cookiePath is /auth/ under the base URL's path: behind a proxy that
+// serves the server at https://host/fhir, the pages are at /fhir/auth/.
+func (s *Server) cookiePath() string {
+	u, err := url.Parse(s.base)
+	if err != nil {
+		return "/auth/"
+	}
+	return strings.TrimRight(u.Path, "/") + "/auth/"
 }
 
 // transaction finds the sign-in transaction of a posted form and checks
@@ -85,7 +96,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			ClientID: clientID, Error: "Wrong username or password."})
 		return
 	}
-	si.user, si.at = u, s.now()
+	signed := *si
+	signed.user, signed.at = u, s.now()
+	si = &signed
+	if !s.txns.replace(txn, si, si.at) {
+		s.errorPage(w, &oauthError{status: http.StatusForbidden, code: "access_denied", desc: "this sign-in has expired: start again from the app"})
+		return
+	}
 	s.record(r, decision{action: actLogin, status: http.StatusOK, clientID: clientID,
 		tc: &tokenContext{Subject: u.Username, FHIRUser: u.FHIRUser, Patient: u.Patient}})
 	if si.purpose == "manage" {
