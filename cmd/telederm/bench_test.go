@@ -95,7 +95,7 @@ func TestBenchRedactsToken(t *testing.T) {
 func TestBenchAgainstServer(t *testing.T) {
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	app, err := server.Open(context.Background(), server.Config{DataDir: t.TempDir(), BaseURL: base, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	app, err := server.Open(context.Background(), server.Config{DataDir: t.TempDir(), BaseURL: base, Auth: "off", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,9 +21,9 @@ import (
 func startConformanceTarget(t *testing.T, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
 	if wrap == nil {
-		return servertest.Start(t, server.Config{})
+		return servertest.Start(t, server.Config{Auth: "off"})
 	}
-	return servertest.Start(t, server.Config{}, wrap)
+	return servertest.Start(t, server.Config{Auth: "off"}, wrap)
 }
 
 func runConformance(t *testing.T, env map[string]string, args ...string) (int, string, string) {

@@ -3,6 +3,9 @@
 //	telederm serve [flags]        run the server
 //	telederm conformance [flags]  run the conformance suite against a FHIR server
 //	telederm bench [flags]        run the load generator against a FHIR server
+//	telederm clients <add|list|remove>  manage the OAuth clients of the server
+//	telederm users <add|list|remove>    manage local accounts for standalone launch
+//	telederm keys <rotate|list>         manage the token signing keys
 //	telederm version              print the version
 package main
 
@@ -27,6 +30,9 @@ commands:
   serve        run the FHIR server (telederm serve -h for its flags)
   conformance  run the conformance suite against any FHIR R4 server
   bench        run the load generator against any FHIR R4 server
+  clients      register, list and remove OAuth clients (apps, GP and hospital systems)
+  users        add, list and remove local accounts for standalone launches
+  keys         rotate and list the token signing keys
   version      print the version
 `
 
@@ -44,6 +50,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return conformanceCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "clients":
+		return clientsCmd(args[1:], stdout, stderr, getenv)
+	case "users":
+		return usersCmd(args[1:], stdout, stderr, getenv)
+	case "keys":
+		return keysCmd(args[1:], stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "telederm", version)
 		return 0

@@ -43,8 +43,14 @@ var listeningRE = regexp.MustCompile(`listening on (\S+)`)
 
 func startProcess(t *testing.T, dataDir string) *serverProcess {
 	t.Helper()
+	return startServe(t, "--auth off --addr 127.0.0.1:0 --data "+dataDir)
+}
+
+// startServe runs telederm serve with space-separated args.
+func startServe(t *testing.T, args string) *serverProcess {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "TELEDERM_TEST_ARGS=serve --addr 127.0.0.1:0 --data "+dataDir)
+	cmd.Env = append(os.Environ(), "TELEDERM_TEST_ARGS=serve "+args)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

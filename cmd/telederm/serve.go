@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/telederm/telederm/internal/auth"
 	"github.com/telederm/telederm/internal/rest"
 	"github.com/telederm/telederm/internal/server"
 )
@@ -43,7 +44,7 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.StringVar(&c.addr, "addr", env("TELEDERM_ADDR", ":8080"), "listen address (TELEDERM_ADDR)")
 	fs.StringVar(&c.data, "data", env("TELEDERM_DATA", "./data"), "data directory: database and blobs (TELEDERM_DATA)")
 	fs.StringVar(&c.baseURL, "base-url", env("TELEDERM_BASE_URL", ""), "public base URL written into Location, fullUrl and links; default from --addr (TELEDERM_BASE_URL)")
-	fs.StringVar(&c.auth, "auth", env("TELEDERM_AUTH", "off"), "authorization: off (TELEDERM_AUTH)")
+	fs.StringVar(&c.auth, "auth", env("TELEDERM_AUTH", "smart"), "authorization: smart (SMART on FHIR tokens; register clients with telederm clients) or off (no tokens: sandboxes and tests only) (TELEDERM_AUTH)")
 	fs.StringVar(&c.sync, "sync", env("TELEDERM_SYNC", "normal"), "commit durability: normal survives a process crash, full also an OS crash (TELEDERM_SYNC)")
 	fs.StringVar(&c.logFormat, "log-format", env("TELEDERM_LOG_FORMAT", "json"), "log format: json or text (TELEDERM_LOG_FORMAT)")
 	maxBody := fs.String("max-body", env("TELEDERM_MAX_BODY", "16MiB"), "largest request body (TELEDERM_MAX_BODY)")
@@ -70,8 +71,8 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	if c.maxBundleEntries < 1 {
 		return c, fmt.Errorf("--max-bundle-entries must be at least 1, not %d", c.maxBundleEntries)
 	}
-	if c.auth != "off" {
-		return c, fmt.Errorf("--auth %q is not available yet: only \"off\" is", c.auth)
+	if c.auth != "smart" && c.auth != "off" {
+		return c, fmt.Errorf("--auth must be smart or off, not %q", c.auth)
 	}
 	if c.sync != "normal" && c.sync != "full" {
 		return c, fmt.Errorf("--sync must be normal or full, not %q", c.sync)
@@ -98,8 +99,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 }
 
 func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Writer) error {
-	if cfg.auth == "off" {
+	switch cfg.auth {
+	case "off":
 		log.Warn("authorization is off: every client can read and write everything; use only for a sandbox or tests")
+	case "smart":
+		logAuthSetup(log, cfg.data)
 	}
 	// Listen before anything else so that --addr :0 works and the default
 	// base URL names the port actually bound.
@@ -112,7 +116,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		cfg.baseURL = defaultBaseURL(ln.Addr().String())
 	}
 	app, err := server.Open(ctx, server.Config{
-		DataDir: cfg.data, BaseURL: cfg.baseURL, SyncFull: cfg.sync == "full",
+		DataDir: cfg.data, BaseURL: cfg.baseURL, SyncFull: cfg.sync == "full", Auth: cfg.auth,
 		MaxBodyBytes: cfg.maxBody, MaxBinaryBytes: cfg.maxBinary, Logger: log,
 		MaxBundleBytes: cfg.maxBundle, MaxBundleEntries: cfg.maxBundleEntries,
 	})
@@ -148,6 +152,20 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	}
 	log.Info("stopped cleanly")
 	return nil
+}
+
+// logAuthSetup says how many clients and users can use the server, and
+// how to add the first when there are none.
+func logAuthSetup(log *slog.Logger, dataDir string) {
+	clients, err := auth.ListClients(dataDir)
+	if err != nil {
+		return // server.Open reports a broken registry
+	}
+	users, _ := auth.ListUsers(dataDir)
+	log.Info("authorization: SMART on FHIR", "clients", len(clients), "users", len(users))
+	if len(clients) == 0 {
+		log.Warn("no clients are registered, so no one can get a token: add one with telederm clients add --data " + dataDir)
+	}
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {

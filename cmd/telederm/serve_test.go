@@ -12,10 +12,10 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.addr != "127.0.0.1:9000" || c.data != "/flag/wins" || c.maxBody != 1<<20 || c.baseURL != "https://fhir.example.nhs.uk/r4" || c.auth != "off" {
+	if c.addr != "127.0.0.1:9000" || c.data != "/flag/wins" || c.maxBody != 1<<20 || c.baseURL != "https://fhir.example.nhs.uk/r4" || c.auth != "smart" {
 		t.Errorf("config %+v", c)
 	}
-	for _, bad := range [][]string{{"--auth", "smart"}, {"--sync", "sometimes"}, {"--max-body", "lots"}, {"extra"}} {
+	for _, bad := range [][]string{{"--auth", "basic"}, {"--sync", "sometimes"}, {"--max-body", "lots"}, {"extra"}} {
 		if _, err := parseServeFlags(bad, io.Discard, func(string) string { return "" }); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

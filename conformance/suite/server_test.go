@@ -14,7 +14,7 @@ import (
 func startTelederm(t testing.TB, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
 	if wrap == nil {
-		return servertest.Start(t, server.Config{})
+		return servertest.Start(t, server.Config{Auth: "off"})
 	}
-	return servertest.Start(t, server.Config{}, wrap)
+	return servertest.Start(t, server.Config{Auth: "off"}, wrap)
 }

@@ -21,7 +21,7 @@ import (
 // startTelederm runs a real server on loopback over a fresh directory.
 func startTelederm(t *testing.T) string {
 	t.Helper()
-	return servertest.Start(t, server.Config{})
+	return servertest.Start(t, server.Config{Auth: "off"})
 }
 
 // short is a configuration of a few hundred milliseconds per scenario:

@@ -29,7 +29,7 @@ func benchServerWith(b *testing.B, reg *search.Registry) (string, *http.Client) 
 	b.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	app, err := Open(context.Background(), Config{DataDir: b.TempDir(), BaseURL: base, Registry: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	app, err := Open(context.Background(), Config{DataDir: b.TempDir(), BaseURL: base, Auth: "off", Registry: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}

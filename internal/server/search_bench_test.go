@@ -58,7 +58,7 @@ func buildCorpus() (string, error) {
 	corpusDir = dir
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	app, err := Open(context.Background(), Config{DataDir: dir, BaseURL: base, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	app, err := Open(context.Background(), Config{DataDir: dir, BaseURL: base, Auth: "off", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return "", err
 	}
@@ -156,7 +156,7 @@ func BenchmarkSearch100k(b *testing.B) {
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	app, err := Open(context.Background(), Config{DataDir: dir, BaseURL: base, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	app, err := Open(context.Background(), Config{DataDir: dir, BaseURL: base, Auth: "off", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/api"
+	"github.com/telederm/telederm/internal/auth"
 	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
 	"github.com/telederm/telederm/internal/store/sqlite"
@@ -34,8 +35,10 @@ type Config struct {
 	Logger           *slog.Logger
 	// Registry is the search-parameter registry; nil means the R4 default.
 	Registry *search.Registry
-	// Auth is "off" (no tokens: a sandbox or tests) or "smart" (SMART on
-	// FHIR: every FHIR endpoint but /metadata needs a bearer token).
+	// Auth is "smart" (SMART on FHIR: every FHIR endpoint but /metadata
+	// needs a bearer token from the authorization server, whose files
+	// live in DataDir/auth) or "off" (no tokens: a sandbox or tests).
+	// There is no default: a caller says which.
 	Auth string
 	// BlobSweepEvery is how often Binary content that no version refers to
 	// (left by writes that failed after storing it) is removed, and
@@ -57,8 +60,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	if cfg.Auth != "" && cfg.Auth != "off" {
-		return nil, fmt.Errorf("auth mode %q is not available yet", cfg.Auth)
+	if cfg.Auth != "off" && cfg.Auth != "smart" {
+		return nil, fmt.Errorf("server.Config.Auth must be \"smart\" or \"off\", not %q", cfg.Auth)
 	}
 	sync := sqlite.SyncNormal
 	if cfg.SyncFull {
@@ -80,7 +83,19 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		BaseURL: cfg.BaseURL, MaxBinaryBytes: cfg.MaxBinaryBytes, MaxBundleEntries: cfg.MaxBundleEntries,
 		Logger: log, Registry: cfg.Registry,
 	})
-	h := api.New(svc, api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping})
+	apiCfg := api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping}
+	var authz *auth.Server
+	if cfg.Auth == "smart" {
+		authz, err = auth.Open(auth.Config{DataDir: cfg.DataDir, BaseURL: cfg.BaseURL, Logger: log, FindPatient: findPatient(svc)})
+		if err != nil {
+			return nil, errors.Join(err, repo.Close())
+		}
+		apiCfg.Auth, apiCfg.Security = authz, authz.SecurityCapability()
+	}
+	h := api.New(svc, apiCfg)
+	if authz != nil {
+		h = withAuth(authz, h)
+	}
 	srv := &Server{handler: h, repo: repo, swept: make(chan struct{})}
 	sweepCtx, stop := context.WithCancel(context.Background())
 	srv.stopSweep = stop

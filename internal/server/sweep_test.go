@@ -35,7 +35,7 @@ func TestOrphanedBlobsSwept(t *testing.T) {
 func sweepScenario(t *testing.T, dir string, every time.Duration) int {
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	app, err := Open(context.Background(), Config{DataDir: dir, BaseURL: base, BlobSweepEvery: every,
+	app, err := Open(context.Background(), Config{DataDir: dir, BaseURL: base, Auth: "off", BlobSweepEvery: every,
 		BlobGrace: 300 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

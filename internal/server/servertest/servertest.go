@@ -14,7 +14,8 @@ import (
 )
 
 // Start runs a server with cfg (DataDir defaults to a temporary directory,
-// BaseURL is the listener's, logs are discarded unless cfg has a Logger)
+// BaseURL is the listener's, logs are discarded unless cfg has a Logger;
+// cfg.Auth is the caller's to say: "off" for tests that send no tokens)
 // until the test ends, and returns its base URL. wrap, when given, wraps
 // the handler: tests build a server that breaks one rule on purpose that
 // way.

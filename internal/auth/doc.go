@@ -1,0 +1,13 @@
+// Package auth is Telederm's SMART on FHIR authorization server: discovery
+// (/.well-known/smart-configuration), the EHR launch registry, the
+// authorization endpoint with its sign-in and approval pages, the token
+// endpoint (authorization_code with PKCE, rotating refresh tokens,
+// client_credentials for backend services), introspection, revocation and
+// the JWKS; and the Authenticator that turns a bearer token into an
+// access.Grant on every FHIR request.
+//
+// It is the only package that imports jwx. Its state lives in files under
+// one directory (keys, clients, users, revoked tokens, refresh tokens);
+// short-lived state (launches, codes, sign-in transactions, assertion ids)
+// lives in memory.
+package auth
