@@ -170,10 +170,17 @@ func (sr *scriptRun) prepare(op *Operation) (*exchange, error) {
 	}
 	// The token is for the server under test only, never for other hosts
 	// (the runner's receiver, a Location pointing elsewhere).
-	if sr.r.opts.Token != "" && strings.HasPrefix(u, sr.r.base+"/") && ex.reqHeader.Get("Authorization") == "" {
+	if sr.r.opts.Token != "" && sr.r.onServer(u) && ex.reqHeader.Get("Authorization") == "" {
 		ex.reqHeader.Set("Authorization", "Bearer "+sr.r.opts.Token)
 	}
 	return ex, nil
+}
+
+// onServer reports whether u is on the server under test: the base URL
+// itself (batches and transactions are POSTed there) or below it.
+func (r *runner) onServer(u string) bool {
+	rest, ok := strings.CutPrefix(u, r.base)
+	return ok && (rest == "" || rest[0] == '/' || rest[0] == '?')
 }
 
 // formatMime maps TestScript format codes to the media type sent. XML and
