@@ -34,6 +34,9 @@ func TestSearchFindsEveryExample(t *testing.T) {
 		if _, bad := invalid[ex.Name]; bad {
 			continue
 		}
+		if strings.HasPrefix(ex.Name, "AuditEvent/") {
+			continue // only the server writes the audit trail (405 to clients)
+		}
 		if r := do(t, http.MethodPut, base+"/"+ex.Name, ex.Body); r.status >= 300 {
 			t.Fatalf("PUT %s: %d %s", ex.Name, r.status, r.body)
 		}

@@ -41,17 +41,20 @@ func (s *Service) Bundle(ctx context.Context, body []byte, opts BundleOptions) R
 func (s *Service) batch(ctx context.Context, b *inBundle, opts BundleOptions) Response {
 	out := s.newBundle("batch-response")
 	out.Entry = make([]bundleEntry, len(b.entries))
+	var touched []string
 	for i := range b.entries {
 		if err := ctx.Err(); err != nil {
 			return s.internalError(ctx, "batch", err)
 		}
-		out.Entry[i] = s.responseEntry(s.batchEntry(ctx, &b.entries[i], opts), opts)
+		resp := s.batchEntry(ctx, &b.entries[i], opts)
+		out.Entry[i] = s.responseEntry(resp, opts)
+		touched = append(touched, resp.Touched...)
 	}
 	body, err := marshalBundle(out)
 	if err != nil {
 		return s.internalError(ctx, "batch response", err)
 	}
-	return Response{Status: http.StatusOK, Body: body}
+	return Response{Status: http.StatusOK, Body: body, Touched: touched}
 }
 
 // batchEntry runs one batch entry through the interaction its method and

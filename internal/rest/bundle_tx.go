@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/access"
 	"github.com/telederm/telederm/internal/store"
 )
 
@@ -45,6 +46,14 @@ type txEntry struct {
 	rd      read           // opRead
 	pending []store.Change // planned, in the entry's order
 	changes []int          // indexes into the plan's changes
+
+	// What the caller may do, checked against the resources once every
+	// entry is planned: the rights of a create, update or patch, the
+	// permit of a delete, the version an update or patch replaces.
+	rights writeRights
+	del    permit
+	cur    *store.Version
+	blob   blobContent // Binary content, stored once the plan is allowed
 }
 
 // txPlan is a whole transaction ready to commit in one store commit.
@@ -186,6 +195,12 @@ func (s *Service) planTransaction(ctx context.Context, b *inBundle, opts BundleO
 	if r, ok := s.planAll(ctx, plan, order, refs, now); !ok {
 		return nil, r, false
 	}
+	if r, ok := s.authorizePlan(ctx, plan, order); !ok {
+		return nil, r, false
+	}
+	if err := s.storePlanBlobs(ctx, plan); err != nil {
+		return nil, s.internalError(ctx, "transaction", err), false
+	}
 	for _, i := range order {
 		e := plan.entries[i]
 		for _, c := range e.pending {
@@ -250,6 +265,11 @@ func (s *Service) resolveTarget(ctx context.Context, e *txEntry, opts BundleOpti
 			return entryFailure(e.inEntry, fail(http.StatusBadRequest, fhir.CodeNotSupported,
 				fmt.Sprintf("request.url %q names no read, search or history interaction", e.url)), "request.url"), false
 		}
+		// Reads run after the commit; one the caller has no scope for
+		// fails the transaction now, before anything is written.
+		if r, ok := s.readAllowed(ctx, u); !ok {
+			return entryFailure(e.inEntry, r, ""), false
+		}
 		e.op, e.rd = opRead, rd
 		return Response{}, true
 
@@ -263,6 +283,11 @@ func (s *Service) resolveTarget(ctx context.Context, e *txEntry, opts BundleOpti
 			return entryFailure(e.inEntry, fail(http.StatusBadRequest, fhir.CodeInvalid,
 				fmt.Sprintf("the resource is a %s but request.url is for %s", e.resType, e.typ)), "resource"), false
 		}
+		rights, r, ok := s.createRights(ctx, e.typ)
+		if !ok {
+			return entryFailure(e.inEntry, r, ""), false
+		}
+		e.rights = rights
 		if e.ifNoneExist != "" {
 			found, r, ok := s.conditionalMatch(ctx, e, e.typ, strings.TrimPrefix(strings.TrimPrefix(e.ifNoneExist, e.typ), "?"), "request.ifNoneExist")
 			if !ok {
@@ -281,9 +306,21 @@ func (s *Service) resolveTarget(ctx context.Context, e *txEntry, opts BundleOpti
 		if e.method == http.MethodPatch {
 			e.op = opPatch
 		}
-		if typ, id, ok := u.typeAndID(); ok {
+		typ, id, byID := u.typeAndID()
+		ctyp, criteria, conditional := u.conditional()
+		if conditional {
+			typ = ctyp
+		}
+		if byID || conditional {
+			rights, r, ok := s.updateRights(ctx, typ)
+			if !ok {
+				return entryFailure(e.inEntry, r, ""), false
+			}
+			e.rights = rights
+		}
+		if byID {
 			e.typ, e.id = typ, id
-		} else if typ, criteria, ok := u.conditional(); ok {
+		} else if conditional {
 			e.typ = typ
 			found, r, ok := s.conditionalMatch(ctx, e, typ, criteria.Encode(), "request.url")
 			if !ok {
@@ -310,7 +347,22 @@ func (s *Service) resolveTarget(ctx context.Context, e *txEntry, opts BundleOpti
 
 	case http.MethodDelete:
 		e.op = opDelete
-		if typ, id, ok := u.typeAndID(); ok {
+		typ, id, byID := u.typeAndID()
+		ctyp, criteria, conditional := u.conditional()
+		if conditional {
+			typ = ctyp
+		}
+		if byID || conditional {
+			if typ == auditType {
+				return entryFailure(e.inEntry, auditWriteRefused(), ""), false
+			}
+			dp, r, ok := s.permitFor(ctx, typ, access.Delete)
+			if !ok {
+				return entryFailure(e.inEntry, r, ""), false
+			}
+			e.del = dp
+		}
+		if byID {
 			e.typ, e.id = typ, id
 			cur, err := s.repo.Current(ctx, typ, id)
 			switch {
@@ -322,8 +374,7 @@ func (s *Service) resolveTarget(ctx context.Context, e *txEntry, opts BundleOpti
 			}
 			return Response{}, true
 		}
-		typ, criteria, ok := u.conditional()
-		if !ok {
+		if !conditional {
 			return entryFailure(e.inEntry, fail(http.StatusBadRequest, fhir.CodeValue,
 				fmt.Sprintf("a DELETE entry's request.url must be Type/id or Type?criteria, not %q", e.url)), "request.url"), false
 		}
@@ -388,6 +439,9 @@ func (s *Service) planChanges(ctx context.Context, e *txEntry, refs *refRewriter
 		default:
 			prev = cur.VersionID
 			e.exists = !cur.Deleted
+			if e.exists {
+				e.cur = cur
+			}
 			if e.op == opPatch && e.exists {
 				return s.planPatch(e, cur, refs, now, add)
 			}
@@ -422,11 +476,12 @@ func (s *Service) planChanges(ctx context.Context, e *txEntry, refs *refRewriter
 	if e.op == opUpdate {
 		method = store.MethodUpdate
 	}
-	blobRef, r, ok := s.storeBinary(ctx, res)
+	blob, r, ok := s.takeBinary(res)
 	if !ok {
 		return entryFailure(e.inEntry, r, "resource"), false
 	}
-	c, err := s.prepareVersion(res, e.id, prev, method, blobRef, now)
+	e.blob = blob
+	c, err := s.prepareVersion(res, e.id, prev, method, "", now)
 	if err != nil {
 		return s.internalError(ctx, "transaction", err), false
 	}
@@ -503,6 +558,7 @@ func refPath(path []string) string {
 func (s *Service) transactionResponse(ctx context.Context, plan *txPlan, opts BundleOptions) Response {
 	out := s.newBundle("transaction-response")
 	out.Entry = make([]bundleEntry, len(plan.entries))
+	var touched []string
 	for i, e := range plan.entries {
 		var resp Response
 		switch e.op {
@@ -511,6 +567,7 @@ func (s *Service) transactionResponse(ctx context.Context, plan *txPlan, opts Bu
 		case opMatched:
 			resp = s.versionResponse(ctx, e.matched)
 			resp.Location = s.versionURL(e.typ, e.matched.ID, e.matched.VersionID)
+			resp.Touched = []string{e.typ + "/" + e.matched.ID}
 		case opDelete:
 			resp = Response{Status: http.StatusNoContent}
 			if n := len(e.changes); n == 1 {
@@ -528,12 +585,18 @@ func (s *Service) transactionResponse(ctx context.Context, plan *txPlan, opts Bu
 			}
 		}
 		out.Entry[i] = s.responseEntry(resp, opts)
+		touched = append(touched, resp.Touched...)
+		if e.op == opDelete {
+			for _, v := range e.deletes {
+				touched = append(touched, v.Type+"/"+v.ID)
+			}
+		}
 	}
 	body, err := marshalBundle(out)
 	if err != nil {
 		return s.internalError(ctx, "transaction response", err)
 	}
-	return Response{Status: http.StatusOK, Body: body}
+	return Response{Status: http.StatusOK, Body: body, Touched: touched}
 }
 
 // entryFailure is a failure of the whole Bundle caused by entry e: its

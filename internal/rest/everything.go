@@ -36,12 +36,17 @@ func (s *Service) Everything(ctx context.Context, id string, params url.Values, 
 	if !ok {
 		return r
 	}
+	scope, r, ok := s.everythingScope(ctx, id)
+	if !ok {
+		return r
+	}
+	id = scope.id
 	if id != "" {
 		if _, r, ok := s.current(ctx, "Patient", id); !ok {
 			return r
 		}
 	}
-	q, warnings, r, ok := s.everythingQuery(id, params)
+	q, warnings, r, ok := s.everythingQuery(id, params, scope.leftOut)
 	if !ok {
 		return r
 	}
@@ -56,13 +61,20 @@ func (s *Service) Everything(ctx context.Context, id string, params url.Values, 
 			return s.internalError(ctx, "everything", err)
 		}
 	}
+	matches, screened, err := scope.screen(ctx, s, page.Matches)
+	if err != nil {
+		return s.internalError(ctx, "everything", err)
+	}
 	included, err := s.everythingIncludes(ctx, page)
+	if err == nil {
+		included, err = s.visibleIncluded(ctx, included)
+	}
 	if err != nil {
 		return s.internalError(ctx, "everything", err)
 	}
 
 	b := s.newBundle("searchset")
-	if page.Total >= 0 {
+	if page.Total >= 0 && !screened { // a screened page's total is not known
 		total := page.Total
 		b.Total = &total
 	}
@@ -73,16 +85,18 @@ func (s *Service) Everything(ctx context.Context, id string, params url.Values, 
 	if page.Next != "" {
 		b.Link = append(b.Link, bundleLink{Relation: "next", URL: s.everythingURL(id, params, page.Next)})
 	}
+	var touched []string
 	for _, group := range []struct {
 		vs   []store.Version
 		mode string
-	}{{page.Matches, "match"}, {included, "include"}} {
+	}{{matches, "match"}, {included, "include"}} {
 		for i := range group.vs {
 			e, err := s.searchEntry(ctx, q, &group.vs[i], group.mode)
 			if err != nil {
 				return s.internalError(ctx, "everything", err)
 			}
 			b.Entry = append(b.Entry, e)
+			touched = append(touched, group.vs[i].Type+"/"+group.vs[i].ID)
 		}
 	}
 	if len(warnings.Issue) > 0 {
@@ -92,7 +106,7 @@ func (s *Service) Everything(ctx context.Context, id string, params url.Values, 
 	if err != nil {
 		return s.internalError(ctx, "everything", err)
 	}
-	return Response{Status: http.StatusOK, Body: out}
+	return Response{Status: http.StatusOK, Body: out, Touched: touched}
 }
 
 // everythingArguments merges the URL parameters with those of a Parameters
@@ -153,8 +167,9 @@ func primitiveValue(p map[string]any) (string, bool) {
 }
 
 // everythingQuery builds the compartment search. warnings lists _type
-// entries that cannot have members.
-func (s *Service) everythingQuery(id string, params url.Values) (*search.Query, *fhir.Outcome, Response, bool) {
+// entries that cannot have members. leftOut gives the types the caller's
+// scopes leave out, with the reason to warn of when _type names one.
+func (s *Service) everythingQuery(id string, params url.Values, leftOut map[string]string) (*search.Query, *fhir.Outcome, Response, bool) {
 	warnings := &fhir.Outcome{ResourceType: "OperationOutcome"}
 	q := &search.Query{Count: defaultCount, Cursor: params.Get(cursorParam)}
 	if c := params.Get("_count"); c != "" {
@@ -191,6 +206,12 @@ func (s *Service) everythingQuery(id string, params url.Values) (*search.Query, 
 		if !ok && t != "Patient" {
 			warnings.Add(fhir.SeverityWarning, fhir.CodeNotSupported,
 				fmt.Sprintf("%s is not in the Patient compartment: _type lists it but it has no matches", t), "_type")
+			continue
+		}
+		if why, out := leftOut[t]; out {
+			if params.Has("_type") && why != "" {
+				warnings.Add(fhir.SeverityWarning, fhir.CodeForbidden, fmt.Sprintf("%s is left out: %s", t, why), "_type")
+			}
 			continue
 		}
 		members[t] = links

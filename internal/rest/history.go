@@ -32,13 +32,20 @@ func (s *Service) History(ctx context.Context, typ, id string, params url.Values
 			return r
 		}
 	}
+	screen, r, ok := s.historyScreen(ctx, typ, id)
+	if !ok {
+		return r
+	}
 	q, r, ok := historyQuery(typ, id, params)
 	if !ok {
 		return r
 	}
 	if id != "" {
 		if _, err := s.repo.Version(ctx, typ, id, 1); errors.Is(err, store.ErrNotFound) {
-			return fail(http.StatusNotFound, fhir.CodeNotFound, fmt.Sprintf("%s/%s is not known", typ, id))
+			return notKnown(typ, id)
+		}
+		if r, ok := screen.instance(ctx, s, typ, id); !ok {
+			return r
 		}
 	}
 	page, err := s.repo.History(ctx, q)
@@ -57,18 +64,32 @@ func (s *Service) History(ctx context.Context, typ, id string, params url.Values
 	if page.Next != "" {
 		b.Link = append(b.Link, bundleLink{Relation: "next", URL: s.historyURL(typ, id, params, page.Next)})
 	}
+	var touched []string
+	seen := map[string]bool{}
 	for i := range page.Versions {
-		e, err := s.historyEntry(ctx, &page.Versions[i])
+		v := &page.Versions[i]
+		shown, err := screen.shows(ctx, s, v)
+		if err != nil {
+			return s.internalError(ctx, "history", err)
+		}
+		if !shown {
+			continue
+		}
+		e, err := s.historyEntry(ctx, v)
 		if err != nil {
 			return s.internalError(ctx, "history", err)
 		}
 		b.Entry = append(b.Entry, e)
+		if ref := v.Type + "/" + v.ID; !seen[ref] {
+			seen[ref] = true
+			touched = append(touched, ref)
+		}
 	}
 	body, err := marshalBundle(b)
 	if err != nil {
 		return s.internalError(ctx, "history", err)
 	}
-	return Response{Status: http.StatusOK, Body: body}
+	return Response{Status: http.StatusOK, Body: body, Touched: touched}
 }
 
 func historyQuery(typ, id string, params url.Values) (store.HistoryQuery, Response, bool) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/access"
 	"github.com/telederm/telederm/internal/store"
 )
 
@@ -39,20 +40,35 @@ type metaParameter struct {
 // type's or the system's is the union of what current resources carry.
 func (s *Service) Meta(ctx context.Context, typ, id string) Response {
 	if id != "" {
+		if r, ok := s.checkType(typ); !ok {
+			return r
+		}
+		p, r, ok := s.permitFor(ctx, typ, access.Read)
+		if !ok {
+			return r
+		}
 		cur, r, ok := s.current(ctx, typ, id)
 		if !ok {
+			return s.screenGone(ctx, p, typ, id, r)
+		}
+		if r, ok := s.visible(ctx, p, cur); !ok {
 			return r
 		}
 		m, err := storedMeta(cur.Body)
 		if err != nil {
 			return s.internalError(ctx, "meta", err)
 		}
-		return s.metaResponse(ctx, m, cur.VersionID, cur.LastUpdated)
+		out := s.metaResponse(ctx, m, cur.VersionID, cur.LastUpdated)
+		out.Touched = []string{typ + "/" + id}
+		return out
 	}
 	if typ != "" {
 		if r, ok := s.checkType(typ); !ok {
 			return r
 		}
+	}
+	if r, ok := s.metaInUseAllowed(ctx, typ); !ok {
+		return r
 	}
 	sum, err := s.repo.MetaInUse(ctx, typ)
 	if err != nil {
@@ -61,6 +77,26 @@ func (s *Service) Meta(ctx context.Context, typ, id string) Response {
 	m := metaLists{Profile: sum.Profiles, Tag: codingObjects(sum.Tags), Security: codingObjects(sum.Security)}
 	// A type's or the system's meta has no version of its own.
 	return s.metaResponse(ctx, m, 0, time.Time{})
+}
+
+// metaInUseAllowed lets the meta in use across a type (or every type,
+// typ "") be read only by a caller who may search all of it: the codes
+// summarise every resource, and a token confined to one patient or one
+// category must not learn the labels of the others.
+func (s *Service) metaInUseAllowed(ctx context.Context, typ string) (Response, bool) {
+	what := typ
+	if typ == "" {
+		typ, what = "*", "every type"
+	}
+	p, r, ok := s.permitFor(ctx, typ, access.Search)
+	if !ok {
+		return r, false
+	}
+	if !p.open {
+		return fail(http.StatusForbidden, fhir.CodeForbidden, fmt.Sprintf(
+			"the meta in use across %s summarises resources outside this token's scopes (%s); ask for the $meta of one resource instead", what, p.describe())), false
+	}
+	return Response{}, true
 }
 
 // MetaAdd answers $meta-add: the profiles, tags and security labels of the
@@ -86,7 +122,8 @@ func (s *Service) MetaDelete(ctx context.Context, typ, id string, body []byte) R
 // index), recorded as a PATCH in history. When edit changes nothing, no
 // version is written.
 func (s *Service) changeMeta(ctx context.Context, typ, id string, body []byte, edit func(cur, arg metaLists) metaLists) Response {
-	if r, ok := s.checkType(typ); !ok {
+	rights, r, ok := s.updateRights(ctx, typ)
+	if !ok {
 		return r
 	}
 	arg, r, ok := s.metaArgument(body)
@@ -96,6 +133,9 @@ func (s *Service) changeMeta(ctx context.Context, typ, id string, body []byte, e
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		cur, r, ok := s.current(ctx, typ, id)
 		if !ok {
+			return s.screenGone(ctx, rights.update, typ, id, r)
+		}
+		if r, ok := s.admitCurrent(ctx, rights.update, cur); !ok {
 			return r
 		}
 		doc, err := decodeJSONObject(cur.Body)
@@ -114,14 +154,19 @@ func (s *Service) changeMeta(ctx context.Context, typ, id string, body []byte, e
 		if !ok {
 			return r
 		}
-		resp, err := s.commitVersion(ctx, res, id, cur.VersionID, store.MethodPatch, cur.BlobRef)
+		resp, err := s.commitVersion(ctx, res, id, cur.VersionID, store.MethodPatch, blobContent{ref: cur.BlobRef}, rights.update)
+		if r, ok := asDenied(err); ok {
+			return r
+		}
 		if store.IsConflict(err) {
 			continue
 		}
 		if err != nil {
 			return s.internalError(ctx, "meta", err)
 		}
-		return s.metaResponse(ctx, next, resp.Version, resp.LastUpdated)
+		out := s.metaResponse(ctx, next, resp.Version, resp.LastUpdated)
+		out.Touched = resp.Touched
+		return out
 	}
 	return tooMuchContention(typ, id)
 }

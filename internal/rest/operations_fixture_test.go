@@ -16,7 +16,7 @@ import (
 const opsBase = "http://fhir.test"
 
 // newOpsService is a Service on a fresh SQLite store and blob directory.
-func newOpsService(t *testing.T) *Service {
+func newOpsService(t testing.TB) *Service {
 	t.Helper()
 	dir := t.TempDir()
 	repo, err := sqlite.Open(t.Context(), dir, sqlite.Options{})

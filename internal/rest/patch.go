@@ -40,6 +40,10 @@ func (s *Service) patch(ctx context.Context, typ, id, ifMatch string, apply patc
 	if typ == "Binary" {
 		return fail(http.StatusMethodNotAllowed, fhir.CodeNotSupported, "Binary content is replaced with PUT, not patched")
 	}
+	rights, r, ok := s.updateRights(ctx, typ)
+	if !ok {
+		return r
+	}
 	want, r, ok := parseIfMatch(ifMatch)
 	if !ok {
 		return r
@@ -50,6 +54,9 @@ func (s *Service) patch(ctx context.Context, typ, id, ifMatch string, apply patc
 			if want != 0 && r.Status == http.StatusNotFound {
 				return preconditionFailed(typ, id, want, 0)
 			}
+			return r
+		}
+		if r, ok := s.admitCurrent(ctx, rights.update, cur); !ok {
 			return r
 		}
 		if want != 0 && cur.VersionID != want {
@@ -68,7 +75,10 @@ func (s *Service) patch(ctx context.Context, typ, id, ifMatch string, apply patc
 		if res.Type() != typ || res.ID() != id {
 			return fail(http.StatusUnprocessableEntity, fhir.CodeProcessing, "a patch may not change the resource type or id", typ+".id")
 		}
-		resp, err := s.commitVersion(ctx, res, id, cur.VersionID, store.MethodPatch, cur.BlobRef)
+		resp, err := s.commitVersion(ctx, res, id, cur.VersionID, store.MethodPatch, blobContent{ref: cur.BlobRef}, rights.update)
+		if r, ok := asDenied(err); ok {
+			return r
+		}
 		if store.IsConflict(err) {
 			if want != 0 {
 				return preconditionFailed(typ, id, want, cur.VersionID+1)

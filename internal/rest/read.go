@@ -9,20 +9,35 @@ import (
 	"strconv"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/access"
 	"github.com/telederm/telederm/internal/store"
 )
 
 // Read returns the current version of a resource: 404 when it never
-// existed, 410 when its current version is a deletion.
+// existed, 410 when its current version is a deletion. A resource outside
+// the caller's scopes is answered 404 too, exactly as one that does not
+// exist, so a confined token learns nothing of other patients' records.
 func (s *Service) Read(ctx context.Context, typ, id string) Response {
+	if r, ok := s.checkType(typ); !ok {
+		return r
+	}
+	p, r, ok := s.permitFor(ctx, typ, access.Read)
+	if !ok {
+		return r
+	}
 	if typ == auditType && s.cfg.AuditTrail != nil {
-		return s.cfg.AuditTrail.ReadAuditEvent(ctx, id)
+		return s.screenAuditRead(ctx, p, id, s.cfg.AuditTrail.ReadAuditEvent(ctx, id))
 	}
 	v, resp, ok := s.current(ctx, typ, id)
 	if !ok {
-		return resp
+		return s.screenGone(ctx, p, typ, id, resp)
 	}
-	return s.versionResponse(ctx, v)
+	if r, ok := s.visible(ctx, p, v); !ok {
+		return r
+	}
+	resp = s.versionResponse(ctx, v)
+	resp.Touched = []string{typ + "/" + id}
+	return resp
 }
 
 // auditType is the type of the audit trail's records.
@@ -33,31 +48,55 @@ func (s *Service) VRead(ctx context.Context, typ, id, vid string) Response {
 	if r, ok := s.checkType(typ); !ok {
 		return r
 	}
+	p, r, ok := s.permitFor(ctx, typ, access.Read)
+	if !ok {
+		return r
+	}
 	n, err := strconv.ParseInt(vid, 10, 64)
 	if err != nil || n < 1 {
 		return fail(http.StatusBadRequest, fhir.CodeValue, fmt.Sprintf("%q is not a version id", vid))
 	}
+	noVersion := fail(http.StatusNotFound, fhir.CodeNotFound, fmt.Sprintf("%s/%s has no version %d", typ, id, n))
 	v, err := s.repo.Version(ctx, typ, id, n)
 	if errors.Is(err, store.ErrNotFound) {
-		return fail(http.StatusNotFound, fhir.CodeNotFound, fmt.Sprintf("%s/%s has no version %d", typ, id, n))
+		return noVersion
 	}
 	if err != nil {
 		return s.internalError(ctx, "vread", err)
 	}
 	if v.Deleted {
+		seen, err := s.visibleDeletion(ctx, p, typ, id, v.VersionID)
+		if err != nil {
+			return s.internalError(ctx, "vread", err)
+		}
+		if !seen {
+			return noVersion
+		}
 		r := fail(http.StatusGone, fhir.CodeDeleted, fmt.Sprintf("version %d of %s/%s is a deletion", n, typ, id))
 		r.Version, r.LastUpdated = v.VersionID, v.LastUpdated
 		return r
 	}
-	return s.versionResponse(ctx, v)
+	if _, ok := s.visible(ctx, p, v); !ok {
+		return noVersion
+	}
+	resp := s.versionResponse(ctx, v)
+	resp.Touched = []string{typ + "/" + id}
+	return resp
 }
 
 // ReadBinaryContent returns the raw bytes of a Binary with its stored
 // content type, for clients that did not ask for a FHIR format.
 func (s *Service) ReadBinaryContent(ctx context.Context, id string) Response {
+	p, r, ok := s.permitFor(ctx, "Binary", access.Read)
+	if !ok {
+		return r
+	}
 	v, resp, ok := s.current(ctx, "Binary", id)
 	if !ok {
-		return resp
+		return s.screenGone(ctx, p, "Binary", id, resp)
+	}
+	if r, ok := s.visible(ctx, p, v); !ok {
+		return r
 	}
 	data, err := s.blobContent(ctx, v)
 	if err != nil {
@@ -67,7 +106,8 @@ func (s *Service) ReadBinaryContent(ctx context.Context, id string) Response {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	return Response{Status: http.StatusOK, Body: data, ContentType: ct, Version: v.VersionID, LastUpdated: v.LastUpdated}
+	return Response{Status: http.StatusOK, Body: data, ContentType: ct, Version: v.VersionID, LastUpdated: v.LastUpdated,
+		Touched: []string{"Binary/" + id}}
 }
 
 // current loads the current version and turns absence and deletion into
@@ -78,7 +118,7 @@ func (s *Service) current(ctx context.Context, typ, id string) (*store.Version, 
 	}
 	v, err := s.repo.Current(ctx, typ, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fail(http.StatusNotFound, fhir.CodeNotFound, fmt.Sprintf("%s/%s is not known", typ, id)), false
+		return nil, notKnown(typ, id), false
 	}
 	if err != nil {
 		return nil, s.internalError(ctx, "read", err), false

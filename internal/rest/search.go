@@ -11,6 +11,7 @@ import (
 
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/fhir/search"
+	"github.com/telederm/telederm/internal/access"
 	"github.com/telederm/telederm/internal/store"
 )
 
@@ -22,17 +23,32 @@ type SearchOptions struct {
 
 // Search answers a type-level search (typ set) or a system search (typ "").
 func (s *Service) Search(ctx context.Context, typ string, params url.Values, opts SearchOptions) Response {
-	if typ != "" {
-		if r, ok := s.checkType(typ); !ok {
+	if typ == "" {
+		q, o := search.Parse(s.registry, "", params, s.parseOptions(opts.Strict, defaultCount, maxCount))
+		if o != nil && o.HasErrors() {
+			return failure(http.StatusBadRequest, o)
+		}
+		if r, ok := s.confineSystemSearch(ctx, q); !ok {
 			return r
 		}
+		return s.runSearch(ctx, q, o)
+	}
+	if r, ok := s.checkType(typ); !ok {
+		return r
+	}
+	p, r, ok := s.permitFor(ctx, typ, access.Search)
+	if !ok {
+		return r
 	}
 	if typ == auditType && s.cfg.AuditTrail != nil {
-		return s.cfg.AuditTrail.SearchAuditEvents(ctx, params, opts.Strict)
+		return s.searchAuditTrail(ctx, p, params, opts.Strict)
 	}
 	q, o := search.Parse(s.registry, typ, params, s.parseOptions(opts.Strict, defaultCount, maxCount))
 	if o != nil && o.HasErrors() {
 		return failure(http.StatusBadRequest, o)
+	}
+	if r, ok := s.confineSearch(ctx, p, q, params); !ok {
+		return r
 	}
 	return s.runSearch(ctx, q, o)
 }
@@ -67,19 +83,23 @@ func (s *Service) searchset(ctx context.Context, q *search.Query, page store.Sea
 	if page.Next != "" {
 		b.Link = append(b.Link, bundleLink{Relation: "next", URL: s.searchURL(q, canonical, page.Next)})
 	}
-	for i := range page.Matches {
-		e, err := s.searchEntry(ctx, q, &page.Matches[i], "match")
-		if err != nil {
-			return s.internalError(ctx, "search", err)
-		}
-		b.Entry = append(b.Entry, e)
+	included, err := s.visibleIncluded(ctx, page.Included)
+	if err != nil {
+		return s.internalError(ctx, "search", err)
 	}
-	for i := range page.Included {
-		e, err := s.searchEntry(ctx, q, &page.Included[i], "include")
-		if err != nil {
-			return s.internalError(ctx, "search", err)
+	var touched []string
+	for _, group := range []struct {
+		vs   []store.Version
+		mode string
+	}{{page.Matches, "match"}, {included, "include"}} {
+		for i := range group.vs {
+			e, err := s.searchEntry(ctx, q, &group.vs[i], group.mode)
+			if err != nil {
+				return s.internalError(ctx, "search", err)
+			}
+			b.Entry = append(b.Entry, e)
+			touched = append(touched, group.vs[i].Type+"/"+group.vs[i].ID)
 		}
-		b.Entry = append(b.Entry, e)
 	}
 	if warnings != nil && len(warnings.Issue) > 0 {
 		b.Entry = append(b.Entry, bundleEntry{Resource: warnings.JSON(), Search: &entrySearch{Mode: "outcome"}})
@@ -88,7 +108,7 @@ func (s *Service) searchset(ctx context.Context, q *search.Query, page store.Sea
 	if err != nil {
 		return s.internalError(ctx, "search", err)
 	}
-	return Response{Status: http.StatusOK, Body: body}
+	return Response{Status: http.StatusOK, Body: body, Touched: touched}
 }
 
 func (s *Service) searchEntry(ctx context.Context, q *search.Query, v *store.Version, mode string) (bundleEntry, error) {
@@ -154,11 +174,18 @@ func (s *Service) CompartmentSearch(ctx context.Context, compartmentType, id, ty
 	if !ok {
 		return fail(http.StatusBadRequest, fhir.CodeNotSupported, fmt.Sprintf("%s is not in the %s compartment", typ, compartmentType))
 	}
+	p, r, ok := s.permitFor(ctx, typ, access.Search)
+	if !ok {
+		return r
+	}
 	q, o := search.Parse(s.registry, typ, params, s.parseOptions(opts.Strict, defaultCount, maxCount))
 	if o != nil && o.HasErrors() {
 		return failure(http.StatusBadRequest, o)
 	}
 	q.Compartment = &search.Compartment{Type: compartmentType, ID: id, Params: links}
+	if r, ok := s.confineSearch(ctx, p, q, params); !ok {
+		return r
+	}
 	return s.runSearch(ctx, q, o)
 }
 
@@ -177,12 +204,24 @@ func (s *Service) compartmentSearchAll(ctx context.Context, compartmentType, id 
 	if len(wanted) == 0 {
 		wanted = fhir.CompartmentTypes(compartmentType)
 	}
+	if r, ok := s.chainsAllowed(ctx, q.Where); !ok {
+		return r
+	}
 	members := map[string][]string{}
 	var types []string
 	for _, t := range wanted {
 		links, ok := fhir.CompartmentParams(compartmentType, t)
 		if !ok && t != compartmentType {
 			o.Add(fhir.SeverityWarning, fhir.CodeNotSupported, fmt.Sprintf("%s is not in the %s compartment", t, compartmentType), "_type")
+			continue
+		}
+		if warning, r, ok := s.compartmentMemberAllowed(ctx, compartmentType, id, t, len(q.Types) > 0); !ok {
+			if r.Status != 0 {
+				return r
+			}
+			if warning != "" {
+				o.Add(fhir.SeverityWarning, fhir.CodeForbidden, warning, "_type")
+			}
 			continue
 		}
 		members[t] = links

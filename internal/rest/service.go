@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/telederm/telederm/fhir"
@@ -67,6 +68,10 @@ type Service struct {
 	log      *slog.Logger
 	// creating serialises conditional creates on the same criteria.
 	creating keyedLocks
+	// compartmentLinks test what places a resource in a Patient
+	// compartment, for the scope checks of patient-confined tokens; built
+	// on first use.
+	compartmentLinks func() *linkExprs
 }
 
 // New returns a Service.
@@ -88,6 +93,7 @@ func New(repo store.Repository, blobs Blobs, codec *fhir.Codec, cfg Config) *Ser
 	return &Service{
 		repo: repo, blobs: blobs, codec: codec, cfg: cfg, log: log,
 		registry: reg, indexer: search.NewIndexer(reg, cfg.BaseURL),
+		compartmentLinks: sync.OnceValue(func() *linkExprs { return newLinkExprs(reg, cfg.BaseURL) }),
 	}
 }
 

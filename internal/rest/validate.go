@@ -10,6 +10,7 @@ import (
 	"net/url"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/access"
 	"github.com/telederm/telederm/internal/store"
 )
 
@@ -62,6 +63,10 @@ func (s *Service) Validate(ctx context.Context, typ, id string, body []byte, par
 	if r, ok := s.checkType(typ); !ok {
 		return r
 	}
+	p, r, ok := s.validatePermit(ctx, typ)
+	if !ok {
+		return r
+	}
 	if id != "" {
 		if r, ok := s.checkID(typ, id); !ok {
 			return r
@@ -72,18 +77,24 @@ func (s *Service) Validate(ctx context.Context, typ, id string, body []byte, par
 		return r
 	}
 	o := &fhir.Outcome{ResourceType: "OperationOutcome"}
+	var touched []string
 	switch req.mode {
 	case modeDelete:
 		// The spec: the content is ignored; the stored resource must exist.
-		if _, r, ok := s.storedForValidate(ctx, o, typ, id); !ok {
-			return r
-		}
-	case modeProfile:
-		cur, r, ok := s.storedForValidate(ctx, o, typ, id)
+		cur, r, ok := s.storedForValidate(ctx, p, o, typ, id)
 		if !ok {
 			return r
 		}
 		if cur != nil {
+			touched = []string{typ + "/" + id}
+		}
+	case modeProfile:
+		cur, r, ok := s.storedForValidate(ctx, p, o, typ, id)
+		if !ok {
+			return r
+		}
+		if cur != nil {
+			touched = []string{typ + "/" + id}
 			doc, err := decodeJSONObject(cur.Body)
 			if err != nil {
 				return s.internalError(ctx, "validate", fmt.Errorf("stored %s/%s: %w", typ, id, err))
@@ -110,7 +121,7 @@ func (s *Service) Validate(ctx context.Context, typ, id string, body []byte, par
 	if !o.HasErrors() {
 		o.Add(fhir.SeverityInformation, fhir.CodeInformation, validMessage(typ, id, req.mode, len(o.Issue) > 0))
 	}
-	return Response{Status: http.StatusOK, Body: o.JSON()}
+	return Response{Status: http.StatusOK, Body: o.JSON(), Touched: touched}
 }
 
 func validMessage(typ, id, mode string, warnings bool) string {
@@ -284,20 +295,56 @@ func checkIDForMode(o *fhir.Outcome, typ, urlID, resID, mode string) {
 
 // storedForValidate loads the resource that mode=delete or mode=profile
 // is about. Its absence is a finding (an error issue), not a request
-// error; cur is then nil.
-func (s *Service) storedForValidate(ctx context.Context, o *fhir.Outcome, typ, id string) (*store.Version, Response, bool) {
+// error; cur is then nil. A resource outside the caller's permit is
+// reported as absent, as a read would answer.
+func (s *Service) storedForValidate(ctx context.Context, p permit, o *fhir.Outcome, typ, id string) (*store.Version, Response, bool) {
+	absent := func() (*store.Version, Response, bool) {
+		o.Add(fhir.SeverityError, fhir.CodeNotFound, fmt.Sprintf("%s/%s does not exist", typ, id), typ+".id")
+		return nil, Response{}, true
+	}
 	cur, err := s.repo.Current(ctx, typ, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		o.Add(fhir.SeverityError, fhir.CodeNotFound, fmt.Sprintf("%s/%s does not exist", typ, id), typ+".id")
-		return nil, Response{}, true
+		return absent()
 	case err != nil:
 		return nil, s.internalError(ctx, "validate", err), false
 	case cur.Deleted:
+		seen, err := s.visibleDeletion(ctx, p, typ, id, cur.VersionID)
+		if err != nil {
+			return nil, s.internalError(ctx, "validate", err), false
+		}
+		if !seen {
+			return absent()
+		}
 		o.Add(fhir.SeverityError, fhir.CodeDeleted, fmt.Sprintf("%s/%s is deleted", typ, id), typ+".id")
 		return nil, Response{}, true
 	}
+	ok, err := s.admits(ctx, p, versionSubject(cur), nil)
+	if err != nil {
+		return nil, s.internalError(ctx, "validate", err), false
+	}
+	if !ok {
+		return absent()
+	}
 	return cur, Response{}, true
+}
+
+// validatePermit is the permit of $validate: it checks a resource for a
+// create or an update and writes nothing, so the create or the update
+// permit of the type will do (the update one when the caller has both and
+// it is unconstrained, so a stored resource it examines is judged by the
+// broader of the two).
+func (s *Service) validatePermit(ctx context.Context, typ string) (permit, Response, bool) {
+	up, _, uok := s.permitFor(ctx, typ, access.Update)
+	cp, r, cok := s.permitFor(ctx, typ, access.Create)
+	switch {
+	case uok && (up.open || !cok):
+		return up, Response{}, true
+	case cok:
+		return cp, Response{}, true
+	}
+	return permit{}, fail(http.StatusForbidden, fhir.CodeForbidden, fmt.Sprintf(
+		"$validate of %s needs a scope allowing create or update of it: %s", typ, r.Outcome.Issue[0].Diagnostics)), false
 }
 
 // checkProfiles validates against the profile asked for and those the

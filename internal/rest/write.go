@@ -12,6 +12,7 @@ import (
 
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/fhir/search"
+	"github.com/telederm/telederm/internal/access"
 	"github.com/telederm/telederm/internal/store"
 )
 
@@ -23,7 +24,8 @@ const maxAttempts = 64
 // Create stores a new resource with a server-assigned id. An id in the body
 // is ignored, as the spec says.
 func (s *Service) Create(ctx context.Context, typ string, body []byte) Response {
-	if r, ok := s.checkType(typ); !ok {
+	rights, r, ok := s.createRights(ctx, typ)
+	if !ok {
 		return r
 	}
 	res, r, ok := s.parseFor(typ, body)
@@ -32,28 +34,33 @@ func (s *Service) Create(ctx context.Context, typ string, body []byte) Response 
 	}
 	id := s.cfg.NewID()
 	res.SetID(id)
-	ref, r, ok := s.storeBinary(ctx, res)
+	blob, r, ok := s.takeBinary(res)
 	if !ok {
 		return r
 	}
-	return s.write(ctx, res, id, writeOpts{method: store.MethodCreate, blobRef: ref, mustBeNew: true})
+	return s.write(ctx, res, id, writeOpts{method: store.MethodCreate, blob: blob, mustBeNew: true, rights: rights})
 }
 
 // CreateBinary stores raw content posted with a non-FHIR content type as a
 // new Binary.
 func (s *Service) CreateBinary(ctx context.Context, contentType string, data []byte) Response {
+	rights, r, ok := s.createRights(ctx, "Binary")
+	if !ok {
+		return r
+	}
 	res, r, ok := s.binaryResource(contentType, "")
 	if !ok {
 		return r
 	}
-	return s.writeRawBinary(ctx, res, s.cfg.NewID(), data, writeOpts{method: store.MethodCreate, mustBeNew: true})
+	return s.writeRawBinary(ctx, res, s.cfg.NewID(), data, writeOpts{method: store.MethodCreate, mustBeNew: true, rights: rights})
 }
 
 // Update replaces a resource, creating it at the client's id when it does
 // not exist (update as create). ifMatch, when not empty, is the ETag the
 // current version must have.
 func (s *Service) Update(ctx context.Context, typ, id string, body []byte, ifMatch string) Response {
-	if r, ok := s.checkType(typ); !ok {
+	rights, r, ok := s.updateRights(ctx, typ)
+	if !ok {
 		return r
 	}
 	if r, ok := s.checkID(typ, id); !ok {
@@ -73,15 +80,19 @@ func (s *Service) Update(ctx context.Context, typ, id string, body []byte, ifMat
 	if !ok {
 		return r
 	}
-	ref, r, ok := s.storeBinary(ctx, res)
+	blob, r, ok := s.takeBinary(res)
 	if !ok {
 		return r
 	}
-	return s.write(ctx, res, id, writeOpts{method: store.MethodUpdate, blobRef: ref, ifMatch: want})
+	return s.write(ctx, res, id, writeOpts{method: store.MethodUpdate, blob: blob, ifMatch: want, rights: rights})
 }
 
 // UpdateBinary replaces a Binary with raw content.
 func (s *Service) UpdateBinary(ctx context.Context, id, contentType string, data []byte, ifMatch string) Response {
+	rights, r, ok := s.updateRights(ctx, "Binary")
+	if !ok {
+		return r
+	}
 	if r, ok := s.checkID("Binary", id); !ok {
 		return r
 	}
@@ -93,7 +104,7 @@ func (s *Service) UpdateBinary(ctx context.Context, id, contentType string, data
 	if !ok {
 		return r
 	}
-	return s.writeRawBinary(ctx, res, id, data, writeOpts{method: store.MethodUpdate, ifMatch: want})
+	return s.writeRawBinary(ctx, res, id, data, writeOpts{method: store.MethodUpdate, ifMatch: want, rights: rights})
 }
 
 // Delete records a deletion as a new version (a tombstone). Deleting a
@@ -101,6 +112,13 @@ func (s *Service) UpdateBinary(ctx context.Context, id, contentType string, data
 // writing anything, as the spec allows.
 func (s *Service) Delete(ctx context.Context, typ, id, ifMatch string) Response {
 	if r, ok := s.checkType(typ); !ok {
+		return r
+	}
+	if typ == auditType {
+		return auditWriteRefused()
+	}
+	dp, r, ok := s.permitFor(ctx, typ, access.Delete)
+	if !ok {
 		return r
 	}
 	want, r, ok := parseIfMatch(ifMatch)
@@ -117,6 +135,11 @@ func (s *Service) Delete(ctx context.Context, typ, id, ifMatch string) Response 
 		}
 		if err != nil {
 			return s.internalError(ctx, "delete", err)
+		}
+		if !cur.Deleted {
+			if r, ok := s.admitCurrent(ctx, dp, cur); !ok {
+				return r
+			}
 		}
 		if want != 0 && cur.VersionID != want {
 			return preconditionFailed(typ, id, want, cur.VersionID)
@@ -135,21 +158,23 @@ func (s *Service) Delete(ctx context.Context, typ, id, ifMatch string) Response 
 		if err != nil {
 			return s.internalError(ctx, "delete", err)
 		}
-		return Response{Status: http.StatusNoContent, Version: cur.VersionID + 1, LastUpdated: now}
+		return Response{Status: http.StatusNoContent, Version: cur.VersionID + 1, LastUpdated: now, Touched: []string{typ + "/" + id}}
 	}
 	return tooMuchContention(typ, id)
 }
 
 type writeOpts struct {
 	method    store.Method
-	blobRef   string
+	blob      blobContent
 	ifMatch   int64 // 0: unconditional
 	mustBeNew bool  // create: a server-assigned id must not exist
+	rights    writeRights
 }
 
 // write commits res as the next version of typ/id with a compare-and-set
 // on the current version, retrying lost races unless the client pinned the
-// version with If-Match.
+// version with If-Match. The caller's rights are checked against the
+// current version and the new one before anything is stored.
 func (s *Service) write(ctx context.Context, res *fhir.Resource, id string, o writeOpts) Response {
 	typ := res.Type()
 	for attempt := 0; attempt < maxAttempts; attempt++ {
@@ -165,11 +190,23 @@ func (s *Service) write(ctx context.Context, res *fhir.Resource, id string, o wr
 				prev = cur.VersionID
 				existed = !cur.Deleted
 			}
+			if existed {
+				if r, ok := o.rights.admitTarget(ctx, s, cur); !ok {
+					return r
+				}
+			}
+		}
+		permits, r, ok := o.rights.forVersion(existed)
+		if !ok {
+			return r
 		}
 		if o.ifMatch != 0 && prev != o.ifMatch {
 			return preconditionFailed(typ, id, o.ifMatch, prev)
 		}
-		resp, err := s.commitVersion(ctx, res, id, prev, o.method, o.blobRef)
+		resp, err := s.commitVersion(ctx, res, id, prev, o.method, o.blob, permits...)
+		if r, ok := asDenied(err); ok {
+			return r
+		}
 		if store.IsConflict(err) && o.mustBeNew {
 			return s.internalError(ctx, "create", fmt.Errorf("generated id %s/%s already exists", typ, id))
 		}
@@ -190,12 +227,28 @@ func (s *Service) write(ctx context.Context, res *fhir.Resource, id string, o wr
 	return tooMuchContention(typ, id)
 }
 
-// commitVersion renders res as version prev+1 of typ/id and commits it with
-// a compare-and-set on prev. A lost race comes back as a store conflict.
-func (s *Service) commitVersion(ctx context.Context, res *fhir.Resource, id string, prev int64, method store.Method, blobRef string) (Response, error) {
-	c, err := s.prepareVersion(res, id, prev, method, blobRef, s.now())
+// blobContent is the Binary content of a version being written.
+type blobContent struct {
+	ref  string // already stored (a patch keeps the current version's)
+	data []byte // to store once the version is allowed; nil for none
+}
+
+// commitVersion renders res as version prev+1 of typ/id, checks it against
+// the permits the write needs (a refusal comes back as a *deniedError),
+// stores its Binary content, and commits it with a compare-and-set on
+// prev. A lost race comes back as a store conflict.
+func (s *Service) commitVersion(ctx context.Context, res *fhir.Resource, id string, prev int64, method store.Method, blob blobContent, permits ...permit) (Response, error) {
+	c, err := s.prepareVersion(res, id, prev, method, blob.ref, s.now())
 	if err != nil {
 		return Response{}, err
+	}
+	if err := s.admitChange(ctx, c, nil, permits...); err != nil {
+		return Response{}, err
+	}
+	if blob.data != nil {
+		if c.BlobRef, err = s.blobs.Put(ctx, blob.data); err != nil {
+			return Response{}, fmt.Errorf("store binary: %w", err)
+		}
 	}
 	if err := s.repo.Commit(ctx, []store.Change{c}); err != nil {
 		return Response{}, err
@@ -235,7 +288,8 @@ func (s *Service) committed(ctx context.Context, c store.Change) (Response, erro
 			return Response{}, err
 		}
 	}
-	return Response{Status: http.StatusOK, Body: body, Version: c.Version, LastUpdated: c.LastUpdated, Location: s.versionURL(c.Type, c.ID, c.Version)}, nil
+	return Response{Status: http.StatusOK, Body: body, Version: c.Version, LastUpdated: c.LastUpdated,
+		Location: s.versionURL(c.Type, c.ID, c.Version), Touched: []string{c.Type + "/" + c.ID}}, nil
 }
 
 // parseFor parses body and checks that it is a resource of type typ.
@@ -251,25 +305,22 @@ func (s *Service) parseFor(typ string, body []byte) (*fhir.Resource, Response, b
 	return res, Response{}, true
 }
 
-// storeBinary moves Binary.data into the blob store; other types pass.
-func (s *Service) storeBinary(ctx context.Context, res *fhir.Resource) (string, Response, bool) {
+// takeBinary takes Binary.data out of the resource, to be stored in the
+// blob store once the write is allowed; other types pass.
+func (s *Service) takeBinary(res *fhir.Resource) (blobContent, Response, bool) {
 	data, _, ok := res.TakeBinaryData()
 	if !ok || data == nil {
-		return "", Response{}, true
+		return blobContent{}, Response{}, true
 	}
-	return s.putBlob(ctx, data)
+	return s.binaryContent(data)
 }
 
-func (s *Service) putBlob(ctx context.Context, data []byte) (string, Response, bool) {
+func (s *Service) binaryContent(data []byte) (blobContent, Response, bool) {
 	if s.cfg.MaxBinaryBytes > 0 && int64(len(data)) > s.cfg.MaxBinaryBytes {
-		return "", fail(http.StatusRequestEntityTooLarge, fhir.CodeTooLong,
+		return blobContent{}, fail(http.StatusRequestEntityTooLarge, fhir.CodeTooLong,
 			fmt.Sprintf("Binary content of %d bytes is over the limit of %d", len(data), s.cfg.MaxBinaryBytes), "Binary.data"), false
 	}
-	ref, err := s.blobs.Put(ctx, data)
-	if err != nil {
-		return "", s.internalError(ctx, "store binary", err), false
-	}
-	return ref, Response{}, true
+	return blobContent{data: data}, Response{}, true
 }
 
 // binaryResource builds the Binary resource that wraps raw content.
@@ -289,11 +340,11 @@ func (s *Service) binaryResource(contentType, id string) (*fhir.Resource, Respon
 func (s *Service) writeRawBinary(ctx context.Context, res *fhir.Resource, id string, data []byte, o writeOpts) Response {
 	res.SetID(id)
 	if len(data) > 0 {
-		ref, r, ok := s.putBlob(ctx, data)
+		blob, r, ok := s.binaryContent(data)
 		if !ok {
 			return r
 		}
-		o.blobRef = ref
+		o.blob = blob
 	}
 	return s.write(ctx, res, id, o)
 }
@@ -334,15 +385,25 @@ func tooMuchContention(typ, id string) Response {
 // It reads the marshaller's own output, so the index always agrees with
 // what is stored.
 func (s *Service) indexEntries(body []byte) ([]search.Entry, error) {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var doc map[string]any
-	if err := d.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("index: decode: %w", err)
+	doc, err := decodeForIndex(body)
+	if err != nil {
+		return nil, err
 	}
 	entries, err := s.indexer.Entries(doc)
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	return entries, nil
+}
+
+// decodeForIndex decodes resource JSON as the indexer reads it (numbers
+// keep their exact text).
+func decodeForIndex(body []byte) (map[string]any, error) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var doc map[string]any
+	if err := d.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("index: decode: %w", err)
+	}
+	return doc, nil
 }

@@ -12,13 +12,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/telederm/telederm/internal/media"
 )
 
-// TestOrphanedBlobsSwept: content stored for a transaction that then
-// failed is removed by the sweeper; content a version refers to stays.
+// TestOrphanedBlobsSwept: content stored for a write that then failed is
+// removed by the sweeper; content a version refers to stays.
 func TestOrphanedBlobsSwept(t *testing.T) {
-	// Without a sweep the failed transaction's content stays behind: the
-	// orphan this test is about.
+	// Without a sweep the failed write's content stays behind: the orphan
+	// this test is about.
 	idle := t.TempDir()
 	if n := sweepScenario(t, idle, time.Hour); n != 2 {
 		t.Fatalf("%d blobs after the failed transaction with no sweep, want 2 (the orphan and the kept one)", n)
@@ -29,8 +31,8 @@ func TestOrphanedBlobsSwept(t *testing.T) {
 }
 
 // sweepScenario (with a grace period of 300 ms, longer than any write
-// here takes) stores one Binary, fails a transaction that stored
-// another, gives the sweeper (running every interval) time to act and
+// here takes) stores one Binary, leaves another blob that no version
+// refers to, gives the sweeper (running every interval) time to act and
 // returns how many blobs are left, having checked the kept one reads back.
 func sweepScenario(t *testing.T, dir string, every time.Duration) int {
 	ts := httptest.NewUnstartedServer(nil)
@@ -65,10 +67,15 @@ func sweepScenario(t *testing.T, dir string, every time.Duration) int {
 	if err := json.Unmarshal(post("/Binary", `{"resourceType":"Binary","contentType":"image/jpeg","data":"a2VwdA=="}`, http.StatusCreated), &kept); err != nil {
 		t.Fatal(err)
 	}
-	post("/", `{"resourceType":"Bundle","type":"transaction","entry":[`+
-		`{"resource":{"resourceType":"Binary","contentType":"image/jpeg","data":"b3JwaGFu"},"request":{"method":"POST","url":"Binary"}},`+
-		`{"resource":{"resourceType":"Observation","status":"nonsense","code":{"text":"x"}},"request":{"method":"POST","url":"Observation"}}]}`,
-		http.StatusBadRequest)
+	// A write stores its content just before it commits; content whose
+	// commit then failed is left behind like this.
+	orphans, err := media.NewFileStore(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := orphans.Put(context.Background(), []byte("orphan")); err != nil {
+		t.Fatal(err)
+	}
 	blobs := func() []string {
 		var out []string
 		_ = filepath.WalkDir(filepath.Join(dir, "blobs"), func(p string, d fs.DirEntry, err error) error {

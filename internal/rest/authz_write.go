@@ -1,0 +1,80 @@
+package rest
+
+import (
+	"context"
+
+	"github.com/telederm/telederm/internal/access"
+	"github.com/telederm/telederm/internal/store"
+)
+
+// writeRights are the permits a write needs, by what it turns out to do:
+// a write to an existing resource needs the update permit for the version
+// there and for the one written; a write that creates needs the create
+// permit for the version written, and an update that creates (update as
+// create, a conditional update that matched nothing) needs both.
+type writeRights struct {
+	isUpdate bool
+	update   permit
+	create   permit
+	noCreate *Response // the 403 when the caller may not create
+}
+
+// createRights are the rights of a create of typ, or the answer that
+// refuses it before anything is parsed.
+func (s *Service) createRights(ctx context.Context, typ string) (writeRights, Response, bool) {
+	if r, ok := s.checkType(typ); !ok {
+		return writeRights{}, r, false
+	}
+	if typ == auditType {
+		return writeRights{}, auditWriteRefused(), false
+	}
+	cp, r, ok := s.permitFor(ctx, typ, access.Create)
+	if !ok {
+		return writeRights{}, r, false
+	}
+	return writeRights{create: cp}, Response{}, true
+}
+
+// updateRights are the rights of an update (or patch) of typ: the update
+// permit is required now, the create permit only if the update creates.
+func (s *Service) updateRights(ctx context.Context, typ string) (writeRights, Response, bool) {
+	if r, ok := s.checkType(typ); !ok {
+		return writeRights{}, r, false
+	}
+	if typ == auditType {
+		return writeRights{}, auditWriteRefused(), false
+	}
+	up, r, ok := s.permitFor(ctx, typ, access.Update)
+	if !ok {
+		return writeRights{}, r, false
+	}
+	w := writeRights{isUpdate: true, update: up}
+	cp, r, ok := s.permitFor(ctx, typ, access.Create)
+	if ok {
+		w.create = cp
+	} else {
+		w.noCreate = &r
+	}
+	return w, Response{}, true
+}
+
+// admitTarget checks the current version of an existing target.
+func (w writeRights) admitTarget(ctx context.Context, s *Service, cur *store.Version) (Response, bool) {
+	if !w.isUpdate { // a create's target never exists; refuse rather than overwrite
+		return w.create.outside(cur.Type + "/" + cur.ID), false
+	}
+	return s.admitCurrent(ctx, w.update, cur)
+}
+
+// forVersion returns the permits the version written must satisfy.
+func (w writeRights) forVersion(existed bool) ([]permit, Response, bool) {
+	switch {
+	case existed:
+		return []permit{w.update}, Response{}, true
+	case w.noCreate != nil:
+		return nil, *w.noCreate, false
+	case w.isUpdate:
+		return []permit{w.update, w.create}, Response{}, true
+	}
+	return []permit{w.create}, Response{}, true
+}
