@@ -5,9 +5,9 @@ package rest
 //
 //   - Letters: read, vread, instance history and $meta of one resource
 //     need r; type, system and compartment searches, type and system
-//     history and $everything need s; create c; update and patch u (an
-//     update that creates, plain or conditional, needs c as well); delete
-//     d. Conditional interactions also need s: their match is a search.
+//     history and $everything need s; create c; update and patch u (also
+//     an update that creates, plain or conditional: SMART's scope table
+//     lets the update scope create); delete d. Conditional interactions also need s: their match is a search.
 //     $validate needs c or u, the meta in use across a type an
 //     unconstrained s. No applicable scope: 403, naming the scope needed.
 //   - Patient confinement: a patient/ scope reaches the Patient in

@@ -331,20 +331,23 @@ func TestConditionalInteractionsSeeOnlyWhatTheTokenCanSearch(t *testing.T) {
 	}
 }
 
-// TestUpdateThatCreatesNeedsCreate: update as create needs the create
-// letter as well as the update one.
-func TestUpdateThatCreatesNeedsCreate(t *testing.T) {
+// TestUpdateThatCreates: update as create is allowed by the update letter
+// (SMART's scope table), and a create is not.
+func TestUpdateThatCreates(t *testing.T) {
 	s := newScopeWorld(t)
 	body := []byte(obsJSON("new1", "p1", "laboratory"))
-	r := s.Update(withScopes(t, t.Context(), "user/Observation.u", ""), "Observation", "new1", body, "")
-	if r.Status != http.StatusForbidden || !strings.Contains(diagnostics(t, r.Body), "create of Observation") {
+	if r := s.Update(withScopes(t, t.Context(), "user/Observation.u", ""), "Observation", "new1", body, ""); r.Status != http.StatusCreated {
 		t.Errorf("update as create with only u: %d %s", r.Status, r.Body)
+	}
+	r := s.Create(withScopes(t, t.Context(), "user/Observation.u", ""), "Observation", []byte(obsJSON("", "p1", "laboratory")))
+	if r.Status != http.StatusForbidden || !strings.Contains(diagnostics(t, r.Body), "create of Observation") {
+		t.Errorf("create with only u: %d %s", r.Status, r.Body)
 	}
 	if r := s.Update(withScopes(t, t.Context(), "user/Observation.u", ""), "Observation", "o1", []byte(obsJSON("o1", "p1", "laboratory")), ""); r.Status != http.StatusOK {
 		t.Errorf("update of an existing resource with u: %d %s", r.Status, r.Body)
 	}
-	if r := s.Update(withScopes(t, t.Context(), "user/Observation.cu", ""), "Observation", "new1", body, ""); r.Status != http.StatusCreated {
-		t.Errorf("update as create with cu: %d %s", r.Status, r.Body)
+	if r := s.Update(withScopes(t, t.Context(), "user/Observation.c", ""), "Observation", "new2", []byte(obsJSON("new2", "p1", "laboratory")), ""); r.Status != http.StatusForbidden {
+		t.Errorf("update as create with only c: %d %s", r.Status, r.Body)
 	}
 }
 

@@ -9,14 +9,15 @@ import (
 
 // writeRights are the permits a write needs, by what it turns out to do:
 // a write to an existing resource needs the update permit for the version
-// there and for the one written; a write that creates needs the create
-// permit for the version written, and an update that creates (update as
-// create, a conditional update that matched nothing) needs both.
+// there and for the one written; a create needs the create permit for the
+// version written. An update that creates (update as create, a conditional
+// update that matched nothing) needs only the update permit: SMART's scope
+// table says "some servers allow for an update operation to create a new
+// instance, and this is allowed by the update scope".
 type writeRights struct {
 	isUpdate bool
 	update   permit
 	create   permit
-	noCreate *Response // the 403 when the caller may not create
 }
 
 // createRights are the rights of a create of typ, or the answer that
@@ -35,8 +36,7 @@ func (s *Service) createRights(ctx context.Context, typ string) (writeRights, Re
 	return writeRights{create: cp}, Response{}, true
 }
 
-// updateRights are the rights of an update (or patch) of typ: the update
-// permit is required now, the create permit only if the update creates.
+// updateRights are the rights of an update (or patch) of typ.
 func (s *Service) updateRights(ctx context.Context, typ string) (writeRights, Response, bool) {
 	if r, ok := s.checkType(typ); !ok {
 		return writeRights{}, r, false
@@ -48,14 +48,7 @@ func (s *Service) updateRights(ctx context.Context, typ string) (writeRights, Re
 	if !ok {
 		return writeRights{}, r, false
 	}
-	w := writeRights{isUpdate: true, update: up}
-	cp, r, ok := s.permitFor(ctx, typ, access.Create)
-	if ok {
-		w.create = cp
-	} else {
-		w.noCreate = &r
-	}
-	return w, Response{}, true
+	return writeRights{isUpdate: true, update: up}, Response{}, true
 }
 
 // admitTarget checks the current version of an existing target.
@@ -69,12 +62,8 @@ func (w writeRights) admitTarget(ctx context.Context, s *Service, cur *store.Ver
 // forVersion returns the permits the version written must satisfy.
 func (w writeRights) forVersion(existed bool) ([]permit, Response, bool) {
 	switch {
-	case existed:
+	case existed, w.isUpdate:
 		return []permit{w.update}, Response{}, true
-	case w.noCreate != nil:
-		return nil, *w.noCreate, false
-	case w.isUpdate:
-		return []permit{w.update, w.create}, Response{}, true
 	}
 	return []permit{w.create}, Response{}, true
 }
