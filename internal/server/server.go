@@ -15,6 +15,7 @@ import (
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/api"
+	"github.com/telederm/telederm/internal/audit"
 	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
 	"github.com/telederm/telederm/internal/store/sqlite"
@@ -37,6 +38,10 @@ type Config struct {
 	// Auth is "off" (no tokens: a sandbox or tests) or "smart" (SMART on
 	// FHIR: every FHIR endpoint but /metadata needs a bearer token).
 	Auth string
+	// NoAudit turns the audit trail off: no AuditEvents are recorded and
+	// AuditEvent searches find nothing. Only for benchmarks and throwaway
+	// sandboxes; the trail is on by default.
+	NoAudit bool
 	// BlobSweepEvery is how often Binary content that no version refers to
 	// (left by writes that failed after storing it) is removed, and
 	// BlobGrace how old such content must be; 0 means an hour each.
@@ -47,6 +52,7 @@ type Config struct {
 type Server struct {
 	handler   http.Handler
 	repo      *sqlite.Store
+	audit     *audit.Trail // nil when the trail is off
 	stopSweep context.CancelFunc
 	swept     chan struct{} // closed when the sweeper has stopped
 }
@@ -76,12 +82,22 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, errors.Join(err, repo.Close())
 	}
-	svc := rest.New(repo, blobs, codec, rest.Config{
+	restCfg := rest.Config{
 		BaseURL: cfg.BaseURL, MaxBinaryBytes: cfg.MaxBinaryBytes, MaxBundleEntries: cfg.MaxBundleEntries,
 		Logger: log, Registry: cfg.Registry,
-	})
-	h := api.New(svc, api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping})
-	srv := &Server{handler: h, repo: repo, swept: make(chan struct{})}
+	}
+	apiCfg := api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping}
+	var trail *audit.Trail
+	if !cfg.NoAudit {
+		trail, err = audit.Open(ctx, cfg.DataDir, audit.Options{BaseURL: cfg.BaseURL, SyncFull: cfg.SyncFull, Logger: log})
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("open audit trail: %w", err), repo.Close())
+		}
+		restCfg.AuditTrail, apiCfg.Audit = trail, trail
+	}
+	svc := rest.New(repo, blobs, codec, restCfg)
+	h := api.New(svc, apiCfg)
+	srv := &Server{handler: h, repo: repo, audit: trail, swept: make(chan struct{})}
 	sweepCtx, stop := context.WithCancel(context.Background())
 	srv.stopSweep = stop
 	go srv.sweepBlobs(sweepCtx, blobs, orHour(cfg.BlobSweepEvery), orHour(cfg.BlobGrace), log)
@@ -120,10 +136,19 @@ func (s *Server) sweepBlobs(ctx context.Context, blobs *media.FileStore, every, 
 // Handler serves the FHIR API.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close stops the blob sweeper and closes the store; call it after the
-// HTTP server has drained.
+// AuditTrail is the audit trail, for parts that record events of their own
+// (the authorization server) and for tests; nil when Config.NoAudit.
+func (s *Server) AuditTrail() *audit.Trail { return s.audit }
+
+// Close stops the blob sweeper, writes the audit events still queued and
+// closes the trail and the store; call it after the HTTP server has
+// drained, so that the last requests are audited.
 func (s *Server) Close() error {
 	s.stopSweep()
 	<-s.swept
-	return s.repo.Close()
+	var err error
+	if s.audit != nil {
+		err = s.audit.Close()
+	}
+	return errors.Join(err, s.repo.Close())
 }
