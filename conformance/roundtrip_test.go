@@ -49,6 +49,9 @@ func TestRoundTripOfficialExamples(t *testing.T) {
 	invalid := sharedspec.KnownInvalid(t)
 	exs := make([]example, 0, len(official))
 	for _, o := range official {
+		if !clientWritable(o.Name) {
+			continue
+		}
 		ex := example{name: o.Name, body: o.Body}
 		if inv, ok := invalid[o.Name]; ok {
 			ex.wantExpr, ex.reason = inv.Expression, inv.Reason
@@ -61,6 +64,11 @@ func TestRoundTripOfficialExamples(t *testing.T) {
 	}
 	roundTrip(t, target(t), exs)
 }
+
+// clientWritable says whether clients may write the resource Type/id:
+// not AuditEvents, which the server records itself (its audit trail) and
+// serves read-only. The write-and-read-back tests leave those out.
+func clientWritable(name string) bool { return !strings.HasPrefix(name, "AuditEvent/") }
 
 func newExample(t *testing.T, b []byte) example {
 	t.Helper()

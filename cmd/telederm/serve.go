@@ -26,6 +26,7 @@ type serveConfig struct {
 	maxBody, maxBinary, maxBundle              int64
 	maxBundleEntries                           int
 	shutdownTimeout                            time.Duration
+	audit                                      string // on or off
 }
 
 // parseServeFlags reads flags; each flag's default comes from its
@@ -46,6 +47,7 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.StringVar(&c.baseURL, "base-url", env("TELEDERM_BASE_URL", ""), "public base URL written into Location, fullUrl and links; default from --addr (TELEDERM_BASE_URL)")
 	fs.StringVar(&c.auth, "auth", env("TELEDERM_AUTH", "smart"), "authorization: smart (SMART on FHIR tokens; register clients with telederm clients) or off (no tokens: sandboxes and tests only) (TELEDERM_AUTH)")
 	fs.StringVar(&c.sync, "sync", env("TELEDERM_SYNC", "normal"), "commit durability: normal survives a process crash, full also an OS crash (TELEDERM_SYNC)")
+	fs.StringVar(&c.audit, "audit", env("TELEDERM_AUDIT", "on"), "audit trail of every request in <data>/audit.db: on, or off for benchmarks and throwaway sandboxes (TELEDERM_AUDIT)")
 	fs.StringVar(&c.logFormat, "log-format", env("TELEDERM_LOG_FORMAT", "json"), "log format: json or text (TELEDERM_LOG_FORMAT)")
 	maxBody := fs.String("max-body", env("TELEDERM_MAX_BODY", "16MiB"), "largest request body (TELEDERM_MAX_BODY)")
 	maxBinary := fs.String("max-binary", env("TELEDERM_MAX_BINARY", "16MiB"), "largest Binary content (TELEDERM_MAX_BINARY)")
@@ -77,6 +79,9 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	if c.sync != "normal" && c.sync != "full" {
 		return c, fmt.Errorf("--sync must be normal or full, not %q", c.sync)
 	}
+	if c.audit != "on" && c.audit != "off" {
+		return c, fmt.Errorf("--audit must be on or off, not %q", c.audit)
+	}
 	c.baseURL = strings.TrimRight(c.baseURL, "/")
 	return c, nil
 }
@@ -105,6 +110,9 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	case "smart":
 		logAuthSetup(log, cfg.data)
 	}
+	if cfg.audit == "off" {
+		log.Warn("the audit trail is off: requests leave no AuditEvent")
+	}
 	// Listen before anything else so that --addr :0 works and the default
 	// base URL names the port actually bound.
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -119,6 +127,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		DataDir: cfg.data, BaseURL: cfg.baseURL, SyncFull: cfg.sync == "full", Auth: cfg.auth,
 		MaxBodyBytes: cfg.maxBody, MaxBinaryBytes: cfg.maxBinary, Logger: log,
 		MaxBundleBytes: cfg.maxBundle, MaxBundleEntries: cfg.maxBundleEntries,
+		NoAudit: cfg.audit == "off",
 	})
 	if err != nil {
 		return err

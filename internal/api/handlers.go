@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -198,5 +200,37 @@ func (s *server) bundle(w http.ResponseWriter, r *http.Request, f format) {
 	if !ok {
 		return
 	}
+	if kind := bundleKind(body); kind != "" {
+		noteAction(r, kind)
+	}
 	s.writeResponse(w, r, f, s.svc.Bundle(r.Context(), body, rest.BundleOptions{Return: preferReturn(r), Strict: preferStrict(r)}))
+}
+
+// bundleKind reads a Bundle's type ("batch" or "transaction") for the
+// audit trail, without decoding the entries: it stops at the type, which
+// clients write before them. "" when the body says neither.
+func bundleKind(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if key != "type" {
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return ""
+			}
+			continue
+		}
+		var typ string
+		if dec.Decode(&typ) != nil || (typ != "batch" && typ != "transaction") {
+			return ""
+		}
+		return typ
+	}
+	return ""
 }

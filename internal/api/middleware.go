@@ -32,6 +32,15 @@ type routeInfo struct {
 	grant                  *access.Grant
 	touched                []string // Type/id of the resources the response is about
 	detail                 string   // why the request failed
+	action                 string   // the interaction, where the route cannot tell (batch or transaction)
+}
+
+// noteAction records the interaction for the audit trail when the route
+// alone does not say which it is.
+func noteAction(r *http.Request, action string) {
+	if info, _ := r.Context().Value(routeInfoKey).(*routeInfo); info != nil {
+		info.action = action
+	}
 }
 
 // noteGrant records the caller for the audit trail.
@@ -126,8 +135,12 @@ func (s *server) audit(r *http.Request, info *routeInfo, status int, start time.
 	if s.cfg.Audit == nil || info.template == "/healthz" || info.template == "/readyz" {
 		return
 	}
+	action := info.action
+	if action == "" {
+		action = interaction(r.Method, info.template)
+	}
 	e := audit.Event{
-		Time: start, Action: interaction(r.Method, info.template), Method: r.Method, Route: info.template,
+		Time: start, Action: action, Method: r.Method, Route: info.template,
 		Type: info.resourceType, Status: status, Source: remoteHost(r), RequestID: RequestID(r.Context()),
 		Entities: info.touched,
 	}

@@ -2,6 +2,23 @@
 // and every authorization decision, written durably and asynchronously, and
 // served back as read-only AuditEvent resources to holders of an audit
 // scope.
+//
+// A Trail queues each recorded event in memory and returns; one writer
+// goroutine appends the queue to its own SQLite database (audit.db in the
+// data directory, apart from the main store so the two never wait for
+// each other's write lock) in batches of up to MaxBatch events, one
+// transaction each. Nothing is dropped: when the queue is full, Record
+// waits for the writer. Close writes everything queued before it returns.
+//
+// Durability: a committed batch survives a process crash (and, with
+// SyncFull, an OS crash). A crash loses the events still queued or in the
+// batch being written: at most the queue size plus one batch, in practice
+// the last few milliseconds of requests.
+//
+// The trail is append-only: the API serves AuditEvent reads and searches
+// from it and refuses every write (internal/rest), and the database itself
+// refuses updates and deletes. It never holds resource content, search
+// values, tokens or query strings: only types, ids, codes and identities.
 package audit
 
 import (

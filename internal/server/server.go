@@ -15,6 +15,7 @@ import (
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/api"
+	"github.com/telederm/telederm/internal/audit"
 	"github.com/telederm/telederm/internal/auth"
 	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
@@ -40,6 +41,10 @@ type Config struct {
 	// live in DataDir/auth) or "off" (no tokens: a sandbox or tests).
 	// There is no default: a caller says which.
 	Auth string
+	// NoAudit turns the audit trail off: no AuditEvents are recorded and
+	// AuditEvent searches find nothing. Only for benchmarks and throwaway
+	// sandboxes; the trail is on by default.
+	NoAudit bool
 	// BlobSweepEvery is how often Binary content that no version refers to
 	// (left by writes that failed after storing it) is removed, and
 	// BlobGrace how old such content must be; 0 means an hour each.
@@ -50,6 +55,7 @@ type Config struct {
 type Server struct {
 	handler   http.Handler
 	repo      *sqlite.Store
+	audit     *audit.Trail // nil when the trail is off
 	stopSweep context.CancelFunc
 	swept     chan struct{} // closed when the sweeper has stopped
 }
@@ -79,16 +85,29 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, errors.Join(err, repo.Close())
 	}
-	svc := rest.New(repo, blobs, codec, rest.Config{
+	restCfg := rest.Config{
 		BaseURL: cfg.BaseURL, MaxBinaryBytes: cfg.MaxBinaryBytes, MaxBundleEntries: cfg.MaxBundleEntries,
 		Logger: log, Registry: cfg.Registry,
-	})
+	}
 	apiCfg := api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping}
+	var trail *audit.Trail
+	if !cfg.NoAudit {
+		trail, err = audit.Open(ctx, cfg.DataDir, audit.Options{BaseURL: cfg.BaseURL, SyncFull: cfg.SyncFull, Logger: log})
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("open audit trail: %w", err), repo.Close())
+		}
+		restCfg.AuditTrail, apiCfg.Audit = trail, trail
+	}
+	svc := rest.New(repo, blobs, codec, restCfg)
 	var authz *auth.Server
 	if cfg.Auth == "smart" {
-		authz, err = auth.Open(auth.Config{DataDir: cfg.DataDir, BaseURL: cfg.BaseURL, Logger: log, FindPatient: findPatient(svc)})
+		authCfg := auth.Config{DataDir: cfg.DataDir, BaseURL: cfg.BaseURL, Logger: log, FindPatient: findPatient(svc)}
+		if trail != nil { // a nil *Trail in the interface would not read as "none"
+			authCfg.Audit = trail
+		}
+		authz, err = auth.Open(authCfg)
 		if err != nil {
-			return nil, errors.Join(err, repo.Close())
+			return nil, errors.Join(err, closeTrail(trail), repo.Close())
 		}
 		apiCfg.Auth, apiCfg.Security = authz, authz.SecurityCapability()
 	}
@@ -96,11 +115,18 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if authz != nil {
 		h = withAuth(authz, h)
 	}
-	srv := &Server{handler: h, repo: repo, swept: make(chan struct{})}
+	srv := &Server{handler: h, repo: repo, audit: trail, swept: make(chan struct{})}
 	sweepCtx, stop := context.WithCancel(context.Background())
 	srv.stopSweep = stop
 	go srv.sweepBlobs(sweepCtx, blobs, orHour(cfg.BlobSweepEvery), orHour(cfg.BlobGrace), log)
 	return srv, nil
+}
+
+func closeTrail(t *audit.Trail) error {
+	if t == nil {
+		return nil
+	}
+	return t.Close()
 }
 
 func orHour(d time.Duration) time.Duration {
@@ -135,10 +161,15 @@ func (s *Server) sweepBlobs(ctx context.Context, blobs *media.FileStore, every, 
 // Handler serves the FHIR API.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close stops the blob sweeper and closes the store; call it after the
-// HTTP server has drained.
+// AuditTrail is the audit trail, for parts that record events of their own
+// (the authorization server) and for tests; nil when Config.NoAudit.
+func (s *Server) AuditTrail() *audit.Trail { return s.audit }
+
+// Close stops the blob sweeper, writes the audit events still queued and
+// closes the trail and the store; call it after the HTTP server has
+// drained, so that the last requests are audited.
 func (s *Server) Close() error {
 	s.stopSweep()
 	<-s.swept
-	return s.repo.Close()
+	return errors.Join(closeTrail(s.audit), s.repo.Close())
 }
