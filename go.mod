@@ -3,6 +3,7 @@ module github.com/telederm/telederm
 go 1.26.0
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/google/fhir/go v0.7.4
 	github.com/gorilla/mux v1.8.1
 	github.com/lestrrat-go/jwx/v2 v2.1.7
