@@ -98,6 +98,7 @@ func benchReadByIDAuth(b *testing.B, mode string) {
 	}
 	var next, worker atomic.Int64
 	b.SetParallelism(16)
+	cpu0, cpuOK := processCPU()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		tok := tokens[worker.Add(1)%int64(len(tokens))]
@@ -106,5 +107,11 @@ func benchReadByIDAuth(b *testing.B, mode string) {
 			do(http.MethodGet, base+"/Patient/"+ids[i], tok, nil, http.StatusOK)
 		}
 	})
+	b.StopTimer()
 	reportRate(b)
+	// CPU per read (server and client share the process) compares across
+	// a noisy shared machine better than the wall-clock rate.
+	if cpu1, ok := processCPU(); ok && cpuOK {
+		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/req")
+	}
 }
