@@ -55,7 +55,7 @@ func TestConformanceSMARTAgainstTelederm(t *testing.T) {
 		"--jwks-file", pubFile, "--scope", "system/*.cruds", "--launch", "backend"}, &out, &errOut, func(string) string { return "" }); code != 0 {
 		t.Fatalf("clients add: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
-	base := servertest.Start(t, server.Config{DataDir: dir, Auth: "smart"})
+	base := servertest.Start(t, server.Config{DataDir: dir, Auth: "smart", SubscriptionsAllow: "127.0.0.1:*"})
 
 	code, stdout, stderr := runConformance(t, nil, "--base", base, "--client-id", "conformance", "--key", keyFile)
 	if code != 0 {

@@ -17,13 +17,15 @@ import (
 
 // startConformanceTarget starts an in-process Telederm on a temporary data
 // directory; wrap, when set, wraps its handler (a test double breaking a
-// rule on purpose).
+// rule on purpose). Notifications may go to the runner's receiver on
+// loopback, as --subscriptions-allow 127.0.0.1:* allows.
 func startConformanceTarget(t *testing.T, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
+	cfg := server.Config{Auth: "off", SubscriptionsAllow: "127.0.0.1:*"}
 	if wrap == nil {
-		return servertest.Start(t, server.Config{Auth: "off"})
+		return servertest.Start(t, cfg)
 	}
-	return servertest.Start(t, server.Config{Auth: "off"}, wrap)
+	return servertest.Start(t, cfg, wrap)
 }
 
 func runConformance(t *testing.T, env map[string]string, args ...string) (int, string, string) {

@@ -443,7 +443,10 @@ func (s *Service) planChanges(ctx context.Context, e *txEntry, refs *refRewriter
 				e.cur = cur
 			}
 			if e.op == opPatch && e.exists {
-				return s.planPatch(e, cur, refs, now, add)
+				if r, ok := s.planPatch(e, cur, refs, now, add); !ok {
+					return r, false
+				}
+				return s.checkPlanned(ctx, e)
 			}
 		}
 		if e.op == opPatch {
@@ -486,6 +489,17 @@ func (s *Service) planChanges(ctx context.Context, e *txEntry, refs *refRewriter
 		return s.internalError(ctx, "transaction", err), false
 	}
 	add(c)
+	return s.checkPlanned(ctx, e)
+}
+
+// checkPlanned runs the WriteCheckers on an entry's planned versions; a
+// refusal names the entry.
+func (s *Service) checkPlanned(ctx context.Context, e *txEntry) (Response, bool) {
+	for _, c := range e.pending {
+		if r, ok := asDenied(s.checkWrite(ctx, c)); ok {
+			return entryOutcome(e.inEntry, r.Status, r.Outcome), false
+		}
+	}
 	return Response{}, true
 }
 

@@ -245,6 +245,9 @@ func (s *Service) commitVersion(ctx context.Context, res *fhir.Resource, id stri
 	if err := s.admitChange(ctx, c, nil, permits...); err != nil {
 		return Response{}, err
 	}
+	if err := s.checkWrite(ctx, c); err != nil {
+		return Response{}, err
+	}
 	if blob.data != nil {
 		if c.BlobRef, err = s.blobs.Put(ctx, blob.data); err != nil {
 			return Response{}, fmt.Errorf("store binary: %w", err)

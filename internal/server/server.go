@@ -14,12 +14,15 @@ import (
 
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/fhir/search"
+	"github.com/telederm/telederm/internal/access"
 	"github.com/telederm/telederm/internal/api"
 	"github.com/telederm/telederm/internal/audit"
 	"github.com/telederm/telederm/internal/auth"
 	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
 	"github.com/telederm/telederm/internal/store/sqlite"
+	"github.com/telederm/telederm/internal/subscription"
+	"github.com/telederm/telederm/internal/subscription/egress"
 )
 
 // Config is what a server needs to start.
@@ -49,12 +52,20 @@ type Config struct {
 	// (left by writes that failed after storing it) is removed, and
 	// BlobGrace how old such content must be; 0 means an hour each.
 	BlobSweepEvery, BlobGrace time.Duration
+	// SubscriptionsAllow lists the hosts notifications may go to although
+	// they are loopback, private or plain http (HOST[:PORT],...; see
+	// egress.ParseAllow), e.g. "127.0.0.1:*" in tests.
+	SubscriptionsAllow string
+	// SubscriptionTiming tunes delivery retries, timeouts and polling;
+	// zero fields take the defaults.
+	SubscriptionTiming subscription.Timing
 }
 
 // Server is an assembled Telederm.
 type Server struct {
 	handler   http.Handler
 	repo      *sqlite.Store
+	subs      *subscription.Manager
 	audit     *audit.Trail // nil when the trail is off
 	stopSweep context.CancelFunc
 	swept     chan struct{} // closed when the sweeper has stopped
@@ -85,9 +96,20 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, errors.Join(err, repo.Close())
 	}
+	allow, err := egress.ParseAllow(cfg.SubscriptionsAllow)
+	if err != nil {
+		return nil, errors.Join(err, repo.Close())
+	}
+	subs := subscription.New(subscription.Config{
+		BaseURL: cfg.BaseURL, Repo: repo, State: repo, Registry: cfg.Registry, Egress: allow, Logger: log,
+		Restrict: cfg.Auth == "smart", CommitSignal: repo.CommitSignal, Timing: cfg.SubscriptionTiming,
+	})
 	restCfg := rest.Config{
 		BaseURL: cfg.BaseURL, MaxBinaryBytes: cfg.MaxBinaryBytes, MaxBundleEntries: cfg.MaxBundleEntries,
 		Logger: log, Registry: cfg.Registry,
+		WriteCheckers: map[string]rest.WriteChecker{"Subscription": subs},
+		Operations:    subs.Operations(),
+		Advertise:     subs.Advertise,
 	}
 	apiCfg := api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping}
 	var trail *audit.Trail
@@ -111,11 +133,18 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		apiCfg.Auth, apiCfg.Security = authz, authz.SecurityCapability()
 	}
-	h := api.New(svc, apiCfg)
+	var authenticate func(*http.Request) (*access.Grant, error)
+	if authz != nil {
+		authenticate = authz.Authenticate
+	}
+	if err := subs.Start(svc, authenticate); err != nil {
+		return nil, errors.Join(err, subs.Close(), closeTrail(trail), repo.Close())
+	}
+	h := withWebSocket(subs.WebSocket(), api.New(svc, apiCfg))
 	if authz != nil {
 		h = withAuth(authz, h)
 	}
-	srv := &Server{handler: h, repo: repo, audit: trail, swept: make(chan struct{})}
+	srv := &Server{handler: h, repo: repo, subs: subs, audit: trail, swept: make(chan struct{})}
 	sweepCtx, stop := context.WithCancel(context.Background())
 	srv.stopSweep = stop
 	go srv.sweepBlobs(sweepCtx, blobs, orHour(cfg.BlobSweepEvery), orHour(cfg.BlobGrace), log)
@@ -165,11 +194,22 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // (the authorization server) and for tests; nil when Config.NoAudit.
 func (s *Server) AuditTrail() *audit.Trail { return s.audit }
 
-// Close stops the blob sweeper, writes the audit events still queued and
-// closes the trail and the store; call it after the HTTP server has
+// Close stops the blob sweeper and subscription delivery, writes the
+// audit events still queued and closes the trail and the store; call it after the HTTP server has
 // drained, so that the last requests are audited.
 func (s *Server) Close() error {
 	s.stopSweep()
 	<-s.swept
-	return errors.Join(closeTrail(s.audit), s.repo.Close())
+	return errors.Join(s.subs.Close(), closeTrail(s.audit), s.repo.Close())
+}
+
+// withWebSocket serves the websocket notification channel at /ws.
+func withWebSocket(ws, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ws" {
+			ws.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

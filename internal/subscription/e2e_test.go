@@ -1,0 +1,50 @@
+package subscription_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// A topic-based rest-hook subscription: the handshake makes it active,
+// then each new Patient arrives as one event, numbered from 1.
+func TestRestHookHandshakeAndEvents(t *testing.T) {
+	base := startServer(t, fastTiming(time.Minute))
+	rc := newReceiver(t, nil)
+	id := mustCreate(t, base, "Subscription", topicSubscription(base, "Patient-create", rc.url(), "id-only"))
+	waitFor(t, 10*time.Second, "the handshake", func() bool { return len(rc.accepted(t)) >= 1 })
+	waitFor(t, 10*time.Second, "status active", func() bool { s, _ := subscriptionStatus(t, base, id); return s == "active" })
+	hs := rc.accepted(t)[0]
+	if hs.Type != "handshake" || hs.Status != "requested" || hs.BundleTyp != "history" {
+		t.Fatalf("first notification %+v, want a handshake of a requested subscription", hs)
+	}
+	var pids []string
+	for range 3 {
+		pids = append(pids, mustCreate(t, base, "Patient", `{"resourceType":"Patient"}`))
+	}
+	waitFor(t, 10*time.Second, "3 events", func() bool { return len(eventNumbers(rc.accepted(t))) >= 3 })
+	got := rc.accepted(t)
+	if nums := eventNumbers(got); len(nums) != 3 || nums[0] != 1 || nums[2] != 3 {
+		t.Fatalf("event numbers %v, want 1 2 3", nums)
+	}
+	var foci []string
+	for _, n := range got[1:] {
+		foci = append(foci, n.Foci...)
+		if n.Type != "event-notification" || n.Status != "active" {
+			t.Errorf("notification %+v", n)
+		}
+	}
+	for i, f := range foci {
+		if f != base+"/Patient/"+pids[i] {
+			t.Errorf("focus %d = %s, want %s", i, f, base+"/Patient/"+pids[i])
+		}
+	}
+	if ct := rc.all()[0].header.Get("Content-Type"); ct != "application/fhir+json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	status, out := fhirCall(t, http.MethodGet, base+"/Subscription/"+id+"/$status", nil)
+	if status != 200 {
+		t.Fatalf("$status: %d %v", status, out)
+	}
+	t.Logf("$status: %v", out)
+}
