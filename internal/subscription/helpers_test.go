@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,41 +42,75 @@ type delivery struct {
 }
 
 // receiver is a rest-hook endpoint whose behaviour a test scripts with
-// answer (nil: 200).
+// answer (nil: 200). It can go down (its port closed: connections are
+// refused) and come back on the same address.
 type receiver struct {
-	srv     *httptest.Server
+	addr    string
 	mu      sync.Mutex
+	srv     *http.Server
 	got     []delivery
-	arrived chan struct{}
 	answer  func(n int, r *http.Request) int // n counts requests from 1
+	handler http.Handler
 }
 
 func newReceiver(t *testing.T, answer func(n int, r *http.Request) int) *receiver {
 	t.Helper()
-	rc := &receiver{arrived: make(chan struct{}, 1000), answer: answer}
-	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rc := &receiver{answer: answer}
+	rc.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
 		n := len(rc.got) + 1
+		rc.got = append(rc.got, delivery{at: time.Now(), header: r.Header.Clone(), body: body})
 		rc.mu.Unlock()
 		status := http.StatusOK
 		if rc.answer != nil {
 			status = rc.answer(n, r)
 		}
 		rc.mu.Lock()
-		rc.got = append(rc.got, delivery{at: time.Now(), header: r.Header.Clone(), body: body, status: status})
+		rc.got[n-1].status = status
 		rc.mu.Unlock()
 		w.WriteHeader(status)
-		select {
-		case rc.arrived <- struct{}{}:
-		default:
-		}
-	}))
-	t.Cleanup(rc.srv.Close)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.addr = ln.Addr().String()
+	rc.serve(ln)
+	t.Cleanup(rc.down)
 	return rc
 }
 
-func (rc *receiver) url() string { return rc.srv.URL + "/hook" }
+func (rc *receiver) serve(ln net.Listener) {
+	srv := &http.Server{Handler: rc.handler}
+	rc.mu.Lock()
+	rc.srv = srv
+	rc.mu.Unlock()
+	go srv.Serve(ln)
+}
+
+// down closes the receiver: its port refuses connections.
+func (rc *receiver) down() {
+	rc.mu.Lock()
+	srv := rc.srv
+	rc.srv = nil
+	rc.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// up opens it again on the same address.
+func (rc *receiver) up(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", rc.addr)
+	if err != nil {
+		t.Fatalf("reopen the receiver on %s: %v", rc.addr, err)
+	}
+	rc.serve(ln)
+}
+
+func (rc *receiver) url() string { return "http://" + rc.addr + "/hook" }
 
 func (rc *receiver) all() []delivery {
 	rc.mu.Lock()

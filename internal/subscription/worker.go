@@ -172,6 +172,9 @@ func (w *worker) run(ctx context.Context) {
 func (w *worker) step(ctx context.Context) time.Duration {
 	spec, issues := w.current()
 	now := w.m.now()
+	if !spec.live() {
+		return forever // off: the dispatcher stops this worker
+	}
 	if len(issues) > 0 {
 		// It cannot run (say an endpoint the allow list no longer
 		// admits): the status says why.
@@ -211,8 +214,10 @@ func (w *worker) stepRestHook(ctx context.Context, spec *Spec, now time.Time) ti
 		if err := m.post(ctx, spec, b); err != nil {
 			return w.failed(ctx, spec, now, fmt.Errorf("handshake: %w", err))
 		}
-		w.setStatus(ctx, []string{statusRequested}, statusActive, "")
 		w.succeeded(now)
+		if !w.setStatus(ctx, []string{statusRequested}, statusActive, "") {
+			return w.m.timing.RetryMin
+		}
 		return 0
 	}
 	if prog.Delivered < prog.Events {
@@ -261,7 +266,9 @@ func (w *worker) stepRestHook(ctx context.Context, spec *Spec, now time.Time) ti
 func (w *worker) stepWebSocket(ctx context.Context, spec *Spec, now time.Time) time.Duration {
 	m := w.m
 	if spec.Status != statusActive {
-		w.setStatus(ctx, []string{statusRequested, statusError}, statusActive, "")
+		if !w.setStatus(ctx, []string{statusRequested, statusError}, statusActive, "") {
+			return m.timing.RetryMin
+		}
 		return 0
 	}
 	prog, err := m.cfg.State.Progress(ctx, spec.ID)
@@ -383,20 +390,25 @@ func (w *worker) internalError(ctx context.Context, what string, err error) time
 }
 
 // setStatus writes the subscription's status when it is one of from, and
-// takes the version written (or the newer one found).
-func (w *worker) setStatus(ctx context.Context, from []string, to, errText string) {
+// takes the version written (or the newer one found). false: the store
+// failed, and the caller should wait before trying again.
+func (w *worker) setStatus(ctx context.Context, from []string, to, errText string) bool {
 	spec, issues, err := w.m.writeStatus(ctx, w.id, from, to, errText)
+	if errors.Is(err, errGone) {
+		return true // the dispatcher stops this worker when it sees the deletion
+	}
 	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, errGone) {
+		if ctx.Err() == nil {
 			w.m.log.Error("subscription status not written", "subscription", w.id, "status", to, "err", err)
 		}
-		return
+		return false
 	}
 	w.mu.Lock()
 	if spec.Version >= w.spec.Version {
 		w.spec, w.issues = spec, issues
 	}
 	w.mu.Unlock()
+	return true
 }
 
 // backoff is RetryMin·2^(n-1), capped at max, with "equal jitter": half
