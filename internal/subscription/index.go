@@ -51,7 +51,7 @@ func newMatchIndex() *matchIndex {
 // put files spec, replacing what was filed under its id.
 func (x *matchIndex) put(spec *Spec) {
 	x.remove(spec.ID)
-	in := &indexed{spec: spec, keys: keysOf(spec.Query)}
+	in := &indexed{spec: spec, keys: x.keysOf(spec.Query)}
 	x.byID[spec.ID] = in
 	x.perType[spec.Query.Type]++
 	if len(in.keys) == 0 {
@@ -125,11 +125,16 @@ func (x *matchIndex) candidates(typ string, es []search.Entry, dst []*indexed) [
 	return dst
 }
 
-// keysOf picks the clause to file a query under: the one, among those
-// whose every predicate is an equality the index can look up, with the
-// fewest values. None: the query is filed by type.
-func keysOf(q query) []indexKey {
+// keysOf picks the clause to file a query under: among those whose every
+// predicate is an equality the index can look up, the one whose values
+// have the fewest subscriptions filed under them already (then the one
+// with fewest values). A low-cardinality clause (category=laboratory)
+// shared by many subscriptions is so passed over for a selective one
+// (code, patient) as soon as a second subscription uses it. None: the
+// query is filed by type.
+func (x *matchIndex) keysOf(q query) []indexKey {
 	var best []indexKey
+	bestLoad := 0
 	for _, c := range q.Where {
 		var keys []indexKey
 		ok := len(c.Any) > 0
@@ -143,8 +148,15 @@ func keysOf(q query) []indexKey {
 				keys = append(keys, indexKey{q.Type, p.Param.Code, v.kind, v.value})
 			}
 		}
-		if ok && (best == nil || len(keys) < len(best)) {
-			best = keys
+		if !ok {
+			continue
+		}
+		load := 0
+		for _, k := range keys {
+			load += len(x.byKey[k])
+		}
+		if best == nil || load < bestLoad || load == bestLoad && len(keys) < len(best) {
+			best, bestLoad = keys, load
 		}
 	}
 	return best
