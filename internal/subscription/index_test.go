@@ -32,7 +32,9 @@ func TestMatchIndexCandidates(t *testing.T) {
 	ref := func(param, typ, id string) search.Entry {
 		return search.Entry{Param: param, Kind: search.Reference, RefType: typ, RefID: id}
 	}
-	tok := func(param, code string) search.Entry { return search.Entry{Param: param, Kind: search.Token, Code: code} }
+	tok := func(param, code string) search.Entry {
+		return search.Entry{Param: param, Kind: search.Token, Code: code}
+	}
 	ids := func(typ string, es []search.Entry) []string {
 		var out []string
 		for _, in := range x.candidates(typ, es, nil) {

@@ -76,7 +76,9 @@ func BenchmarkMatch1000(b *testing.B) {
 		want int
 	}{
 		{"topic-filter-patient", func(i int) string { return topicSub(fmt.Sprintf("Observation?patient=Patient/p%d", i)) }, 1},
-		{"criteria-code", func(i int) string { return criteriaSub(fmt.Sprintf("Observation?code=http://loinc.org|c%d&category=laboratory", i)) }, 1},
+		{"criteria-code", func(i int) string {
+			return criteriaSub(fmt.Sprintf("Observation?code=http://loinc.org|c%d&category=laboratory", i))
+		}, 1},
 		{"criteria-unindexed-range", func(i int) string { return criteriaSub(fmt.Sprintf("Observation?value-quantity=lt%d", i+1)) }, 995},
 	}
 	for _, c := range cases {
