@@ -62,7 +62,8 @@ func TestConformanceSMARTAgainstTelederm(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	for _, test := range []string{"smart-discovery", "smart-capability-statement", "backend-services-token",
-		"forged-assertion-refused", "invalid-token-401", "insufficient-scope-403", "create-status", "transaction"} {
+		"forged-assertion-refused", "invalid-token-401", "insufficient-scope-403", "create-status", "transaction",
+		"subscription-create", "rest-hook-delivery", "subscription-status"} {
 		if !passed(stdout, test) {
 			t.Errorf("%s did not pass:\n%s", test, stdout)
 		}

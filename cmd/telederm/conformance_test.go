@@ -50,6 +50,11 @@ func TestConformanceAgainstTelederm(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
 		}
 	}
+	for _, test := range []string{"subscription-create", "rest-hook-delivery", "subscription-status"} {
+		if !passed(stdout, test) {
+			t.Errorf("%s did not pass:\n%s", test, stdout)
+		}
+	}
 
 	raw, err := os.ReadFile(report)
 	if err != nil {

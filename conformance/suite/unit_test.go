@@ -709,11 +709,17 @@ func TestAdvertisedFeaturesOnAFakeServer(t *testing.T) {
 			b, _ := json.Marshal(sub)
 			reply(201, string(b), "Location", "/Subscription/s1/_history/1")(w, r)
 			go func() { // the handshake
-				resp, err := http.Post(endpoint, "application/fhir+json", strings.NewReader(`{"resourceType":"Bundle","type":"history","entry":[{"resource":{"resourceType":"Parameters"}}]}`))
+				resp, err := http.Post(endpoint, "application/fhir+json", strings.NewReader(`{"resourceType":"Bundle","type":"history","entry":[{"resource":{"resourceType":"Parameters","parameter":[{"name":"type","valueCode":"handshake"}]}}]}`))
 				if err == nil {
 					resp.Body.Close()
 				}
 			}()
+		},
+		"GET /Subscription/s1/$status": func(w http.ResponseWriter, r *http.Request) {
+			reply(200, `{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Parameters",
+				"meta":{"profile":["http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription-status-r4"]},
+				"parameter":[{"name":"subscription","valueReference":{"reference":"`+base+`/Subscription/s1"}},{"name":"status","valueCode":"active"},
+				{"name":"type","valueCode":"query-status"},{"name":"events-since-subscription-start","valueString":"0"}]}}]}`)(w, r)
 		},
 		"DELETE /Subscription/s1": reply(204, ""),
 	})
@@ -730,7 +736,7 @@ func TestAdvertisedFeaturesOnAFakeServer(t *testing.T) {
 	rep := Run(t.Context(), Options{Base: base, ReceiverURL: receiver.URL, ClientKey: ck}, scripts)
 	var table bytes.Buffer
 	rep.WriteTable(&table)
-	if c := rep.Counts(); c != (Counts{Pass: 8}) {
+	if c := rep.Counts(); c != (Counts{Pass: 9}) {
 		t.Errorf("counts %+v\n%s", c, table.String())
 	}
 	if assertions != 3 {
