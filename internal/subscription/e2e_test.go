@@ -2,6 +2,8 @@ package subscription_test
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -47,4 +49,37 @@ func TestRestHookHandshakeAndEvents(t *testing.T) {
 		t.Fatalf("$status: %d %v", status, out)
 	}
 	t.Logf("$status: %v", out)
+}
+
+// The CapabilityStatement advertises every topic (workflow topics first),
+// the backport profile and the operations on Subscription.
+func TestCapabilityStatementAdvertisesTopics(t *testing.T) {
+	base := startServer(t, fastTiming(time.Minute))
+	status, cs := fhirCall(t, http.MethodGet, base+"/metadata", nil)
+	if status != http.StatusOK {
+		t.Fatalf("metadata: %d", status)
+	}
+	var sub map[string]any
+	for _, r := range cs["rest"].([]any)[0].(map[string]any)["resource"].([]any) {
+		if r := r.(map[string]any); r["type"] == "Subscription" {
+			sub = r
+		}
+	}
+	var topics []string
+	for _, e := range sub["extension"].([]any) {
+		e := e.(map[string]any)
+		if e["url"] == "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical" {
+			topics = append(topics, e["valueCanonical"].(string))
+		}
+	}
+	if len(topics) < 3 || topics[0] != base+"/SubscriptionTopic/referral-submitted" || !slices.Contains(topics, base+"/SubscriptionTopic/advice-issued") ||
+		!slices.Contains(topics, base+"/SubscriptionTopic/Patient-delete") || slices.Contains(topics, base+"/SubscriptionTopic/Subscription-create") {
+		t.Errorf("topics %d, first %v", len(topics), topics[:min(3, len(topics))])
+	}
+	b := mustJSON(sub)
+	for _, want := range []string{"backport-subscription", `"name":"status"`, `"name":"events"`, `"name":"get-ws-binding-token"`, "backport-subscription-events"} {
+		if !strings.Contains(b, want) {
+			t.Errorf("Subscription entry lacks %s", want)
+		}
+	}
 }
