@@ -93,11 +93,22 @@ func (m *Manager) dispatchLoop() {
 			t.Stop()
 			return
 		case <-signal:
+			// Let the commits of the next few milliseconds join this
+			// read: under load one read then covers many commits.
+			if !sleep(ctx, coalesce) {
+				t.Stop()
+				return
+			}
 		case <-t.C:
 		}
 		t.Stop()
 	}
 }
+
+// coalesce is how long the dispatcher waits after a commit before it
+// reads the log: notifications go out that much later, and a busy server
+// reads its log in a few large batches rather than once per commit.
+const coalesce = 10 * time.Millisecond
 
 // dispatchOnce matches one batch of changes and records the step. It
 // returns how many changes it read.
