@@ -91,17 +91,21 @@ func (c *change) previous() (*snapshot, error) {
 
 // interaction is "create", "update" or "delete". A version that follows a
 // deletion (or none) is a create, as the PUT that wrote it answered 201.
-func (c *change) interaction() string {
+func (c *change) interaction() (string, error) {
 	switch {
 	case c.v.Deleted:
-		return "delete"
+		return "delete", nil
 	case c.v.VersionID <= 1:
-		return "create"
+		return "create", nil
 	}
-	if prev, err := c.previous(); err == nil && prev == nil {
-		return "create"
+	prev, err := c.previous()
+	switch {
+	case err != nil:
+		return "", err
+	case prev == nil:
+		return "create", nil
 	}
-	return "update"
+	return "update", nil
 }
 
 // method is the HTTP method a notification shows for the change.

@@ -210,8 +210,7 @@ func (m *Manager) matches(ctx context.Context, spec *Spec, ch *change) (bool, er
 	}
 	owner, err := m.ownerOf(ctx, spec.ID, spec.Version)
 	if errors.Is(err, errNoOwner) {
-		m.log.Warn("subscription has no owner on record; its events are withheld", "subscription", spec.ID)
-		return false, nil
+		return false, nil // fail closed (ownerOf logged it)
 	}
 	if err != nil || owner == nil {
 		return err == nil, err

@@ -60,6 +60,9 @@ func (m *Manager) ownerOf(ctx context.Context, id string, v int64) (*access.Gran
 	c, ok := m.owners[id]
 	m.ownersMu.Unlock()
 	if ok && c.v == v {
+		if c.g == nil {
+			return nil, errNoOwner
+		}
 		return c.g, nil
 	}
 	rows, err := m.cfg.State.Owners(ctx, id)
@@ -89,10 +92,15 @@ func (m *Manager) ownerOf(ctx context.Context, id string, v int64) (*access.Gran
 		m.ownersMu.Unlock()
 		return g, nil
 	}
+	m.log.Warn("subscription has no owner on record; what it would notify is withheld", "subscription", id, "version", v)
+	m.ownersMu.Lock()
+	m.owners[id] = cachedOwner{v, nil}
+	m.ownersMu.Unlock()
 	return nil, errNoOwner
 }
 
-// cachedOwner is the owner found for one subscription version.
+// cachedOwner is the owner found for one subscription version; g nil:
+// none on record.
 type cachedOwner struct {
 	v int64
 	g *access.Grant

@@ -101,8 +101,11 @@ func newTopics(base string) *topicSet {
 		for _, in := range interactions {
 			in := in
 			add(&Topic{Name: typ + "-" + in.name, Type: typ,
-				Title:   "a " + typ + " is " + in.verb,
-				trigger: func(c *change) (bool, error) { return c.interaction() == in.name, nil }})
+				Title: "a " + typ + " is " + in.verb,
+				trigger: func(c *change) (bool, error) {
+					got, err := c.interaction()
+					return got == in.name, err
+				}})
 		}
 	}
 	return ts
