@@ -45,10 +45,11 @@ func TestRestHookHandshakeAndEvents(t *testing.T) {
 		t.Errorf("Content-Type %q", ct)
 	}
 	status, out := fhirCall(t, http.MethodGet, base+"/Subscription/"+id+"/$status", nil)
-	if status != 200 {
-		t.Fatalf("$status: %d %v", status, out)
+	s := mustJSON(out)
+	if status != 200 || out["type"] != "searchset" || !strings.Contains(s, `"valueCode":"query-status"`) ||
+		!strings.Contains(s, `"valueCode":"active"`) || !strings.Contains(s, `"events-since-subscription-start","valueString":"3"`) {
+		t.Fatalf("$status: %d %s", status, s)
 	}
-	t.Logf("$status: %v", out)
 }
 
 // The CapabilityStatement advertises every topic (workflow topics first),
