@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/telederm/telederm/internal/subscription"
 )
 
 const obsForPatient = `{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"%s"}]},"subject":{"reference":"Patient/%s"}}`
@@ -252,6 +254,57 @@ func TestReceiverDownForAWhile(t *testing.T) {
 	for i, pid := range pids {
 		if i >= len(foci) || foci[i] != base+"/Patient/"+pid {
 			t.Errorf("focus %d: %v, want Patient/%s", i, foci, pid)
+			break
+		}
+	}
+}
+
+// The issue's case as it is: a receiver down for 30 seconds, with the
+// production back-off shape (retries from 1 s, doubling with jitter up to
+// 8 s) and error after 5 s of failures. Events written throughout the
+// outage all arrive, in order, once it is back, and the status is error
+// during it and active after. It runs beside the other tests.
+func TestReceiverDownThirtySeconds(t *testing.T) {
+	t.Parallel()
+	base := startServer(t, subscription.Timing{
+		RetryMin: time.Second, RetryMax: 8 * time.Second, ErrorAfter: 5 * time.Second,
+		Timeout: 5 * time.Second, MaxTimeout: 10 * time.Second, Poll: 200 * time.Millisecond,
+	})
+	rc := newReceiver(t, nil)
+	id := mustCreate(t, base, "Subscription", topicSubscription(base, "Patient-create", rc.url(), "id-only"))
+	waitFor(t, 10*time.Second, "active", func() bool { s, _ := subscriptionStatus(t, base, id); return s == "active" })
+	rc.down()
+	downAt := time.Now()
+	var pids []string
+	sawError := false
+	for time.Since(downAt) < 30*time.Second {
+		pids = append(pids, mustCreate(t, base, "Patient", `{"resourceType":"Patient"}`))
+		time.Sleep(3 * time.Second)
+		if s, msg := subscriptionStatus(t, base, id); s == "error" && strings.Contains(msg, "cannot reach") {
+			sawError = true
+		}
+	}
+	if !sawError {
+		t.Error("the status never said error (cannot reach) during the 30 s outage")
+	}
+	rc.up(t)
+	waitFor(t, 30*time.Second, "every event", func() bool { return len(eventNumbers(rc.accepted(t))) >= len(pids) })
+	waitFor(t, 10*time.Second, "status active", func() bool { s, _ := subscriptionStatus(t, base, id); return s == "active" })
+	ns := rc.accepted(t)
+	want := make([]int64, len(pids))
+	for i := range want {
+		want[i] = int64(i + 1)
+	}
+	if got := eventNumbers(ns); !slices.Equal(got, want) {
+		t.Errorf("events %v, want 1..%d in order", got, len(pids))
+	}
+	var foci []string
+	for _, n := range ns {
+		foci = append(foci, n.Foci...)
+	}
+	for i, pid := range pids {
+		if i >= len(foci) || foci[i] != base+"/Patient/"+pid {
+			t.Errorf("focus %d of %v, want Patient/%s", i, foci, pid)
 			break
 		}
 	}
