@@ -101,6 +101,7 @@ func benchCreate(b *testing.B, reg *search.Registry) {
 	bodies := variedPatients(4096)
 	var next atomic.Int64
 	b.SetParallelism(8)
+	cpu0, cpuOK := processCPU()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -108,7 +109,11 @@ func benchCreate(b *testing.B, reg *search.Registry) {
 			send(b, client, http.MethodPost, base+"/Patient", body, http.StatusCreated)
 		}
 	})
+	b.StopTimer()
 	reportRate(b)
+	if cpu1, ok := processCPU(); ok && cpuOK {
+		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/req")
+	}
 }
 
 // variedPatients are n Patients shaped like benchPatient whose values all
