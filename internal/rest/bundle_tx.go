@@ -78,7 +78,13 @@ func (s *Service) transaction(ctx context.Context, b *inBundle, opts BundleOptio
 		if !ok {
 			return r
 		}
-		err := s.repo.Commit(ctx, plan.changes)
+		written, err := s.commit(ctx, plan.changes)
+		if err == nil {
+			plan.changes = written
+		}
+		if r, ok := asDenied(err); ok {
+			return r
+		}
 		var conflict *store.ConflictError
 		if errors.As(err, &conflict) {
 			if e := plan.pinned[conflict.Type+"/"+conflict.ID]; e != nil {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/access"
 	"github.com/telederm/telederm/internal/store"
 )
@@ -49,14 +50,49 @@ func (s *Service) Operations() []Operation { return s.cfg.Operations }
 // checkWrite runs the type's WriteChecker, if any, on a version about to
 // be committed; a refusal comes back as a *deniedError carrying the 422.
 func (s *Service) checkWrite(ctx context.Context, c store.Change) error {
+	if c.Deleted {
+		return nil
+	}
+	if o := s.checkClaimedProfiles(ctx, c); o.HasErrors() {
+		return &deniedError{failure(http.StatusUnprocessableEntity, o)}
+	}
 	wc := s.cfg.WriteCheckers[c.Type]
-	if wc == nil || c.Deleted {
+	if wc == nil {
 		return nil
 	}
 	if o := wc.CheckWrite(ctx, c); o.HasErrors() {
 		return &deniedError{failure(http.StatusUnprocessableEntity, o)}
 	}
 	return nil
+}
+
+// checkClaimedProfiles validates a version against each published profile
+// its meta.profile claims (found from its _profile index entries, so the
+// body is decoded only when there is one). Profiles the server does not
+// publish are not checked: a client may claim profiles of its own.
+func (s *Service) checkClaimedProfiles(ctx context.Context, c store.Change) *fhir.Outcome {
+	pv := s.cfg.Profiles
+	if pv == nil {
+		return nil
+	}
+	var known []string
+	for _, e := range c.Index {
+		if e.Param == "_profile" && e.Kind == search.URI && pv.Knows(e.URL) {
+			known = append(known, e.URL)
+		}
+	}
+	if len(known) == 0 {
+		return nil
+	}
+	doc, err := decodeJSONObject(c.Body)
+	if err != nil {
+		return fhir.NewOutcome(fhir.SeverityError, fhir.CodeInvalid, "the resource could not be read for profile validation: "+err.Error())
+	}
+	o := &fhir.Outcome{}
+	for _, url := range known {
+		o.Issue = append(o.Issue, pv.Validate(ctx, url, doc)...)
+	}
+	return o
 }
 
 // MayRead reports whether the caller in ctx (its grant; none means

@@ -48,6 +48,13 @@ type Config struct {
 	// Operations are operations implemented outside this package; the
 	// HTTP layer routes them and the CapabilityStatement lists them.
 	Operations []Operation
+	// CommitHook, when set, sees every commit before it is written and may
+	// amend it (commit.go): the teledermatology workflow.
+	CommitHook CommitHook
+	// Profiles validates resources against the profiles the server
+	// publishes: in $validate, and on every write of a resource whose
+	// meta.profile claims one of them. Nil means none are published.
+	Profiles ProfileValidator
 	// Advertise, when set, adds to the CapabilityStatement what the
 	// parts outside this package support (extensions, profiles).
 	Advertise func(*fhir.Capabilities)
