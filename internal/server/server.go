@@ -59,6 +59,9 @@ type Config struct {
 	// SubscriptionTiming tunes delivery retries, timeouts and polling;
 	// zero fields take the defaults.
 	SubscriptionTiming subscription.Timing
+	// Now is the clock writes are stamped with; nil means the wall clock.
+	// `telederm seed` sets it to lay down a region's history.
+	Now func() time.Time
 }
 
 // Server is an assembled Telederm.
@@ -106,7 +109,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	restCfg := rest.Config{
 		BaseURL: cfg.BaseURL, MaxBinaryBytes: cfg.MaxBinaryBytes, MaxBundleEntries: cfg.MaxBundleEntries,
-		Logger: log, Registry: cfg.Registry,
+		Logger: log, Registry: cfg.Registry, Now: cfg.Now,
 		WriteCheckers: map[string]rest.WriteChecker{"Subscription": subs},
 		Operations:    subs.Operations(),
 		Advertise:     subs.Advertise,
