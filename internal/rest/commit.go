@@ -118,6 +118,12 @@ func (c *Commit) Current(ctx context.Context, typ, id string) (*store.Version, e
 	return c.s.repo.Current(ctx, typ, id)
 }
 
+// Stored returns the stored current version of typ/id, as it was before
+// this commit (store.ErrNotFound when there is none).
+func (c *Commit) Stored(ctx context.Context, typ, id string) (*store.Version, error) {
+	return c.s.repo.Current(ctx, typ, id)
+}
+
 // Search runs a search against the stored state (not the commit's own
 // versions) with the server's rights, returning at most the first page.
 func (c *Commit) Search(ctx context.Context, typ string, params url.Values) ([]store.Version, error) {
