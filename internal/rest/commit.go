@@ -130,6 +130,10 @@ func (c *Commit) Search(ctx context.Context, typ string, params url.Values) ([]s
 	return c.s.SystemSearch(ctx, typ, params)
 }
 
+// Find returns the index of typ/id among the commit's changes (the last
+// one, when it appears more than once), or -1.
+func (c *Commit) Find(typ, id string) int { return c.index(typ, id) }
+
 // index finds typ/id among the commit's changes; -1 when absent.
 func (c *Commit) index(typ, id string) int {
 	for i := len(c.changes) - 1; i >= 0; i-- {

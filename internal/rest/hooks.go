@@ -88,7 +88,7 @@ func (s *Service) checkClaimedProfiles(ctx context.Context, c store.Change) *fhi
 	if err != nil {
 		return fhir.NewOutcome(fhir.SeverityError, fhir.CodeInvalid, "the resource could not be read for profile validation: "+err.Error())
 	}
-	o := &fhir.Outcome{}
+	o := &fhir.Outcome{ResourceType: "OperationOutcome"}
 	for _, url := range known {
 		o.Issue = append(o.Issue, pv.Validate(ctx, url, doc)...)
 	}

@@ -43,6 +43,15 @@ const (
 	TopicReferralSubmitted     = "referral-submitted"
 	TopicReferralStatusChanged = "referral-status-changed"
 	TopicAdviceIssued          = "advice-issued"
+	TopicReferralOverdue       = "referral-overdue"
+)
+
+// overdueFlag is the tag the workflow puts on a referral's Task once its
+// due date has passed without advice (internal/telederm).
+const (
+	overdueFlagSystem = "https://telederm.example/fhir/CodeSystem/referral-flag"
+	overdueFlagCode   = "overdue"
+	overdueFilterNote = "owner, patient, subject, focus, status, business-status, priority, requester, _id, _tag"
 )
 
 // SNOMED CT codes that make a ServiceRequest a dermatology referral: its
@@ -60,6 +69,7 @@ const (
 var (
 	referralFilters = strings.Split(strings.ReplaceAll(referralFilterNote, " ", ""), ",")
 	adviceFilters   = strings.Split(strings.ReplaceAll(adviceFilterNote, " ", ""), ",")
+	overdueFilters  = strings.Split(strings.ReplaceAll(overdueFilterNote, " ", ""), ",")
 )
 
 // topicSet is every topic, by canonical URL, workflow topics first.
@@ -94,6 +104,9 @@ func newTopics(base string) *topicSet {
 	add(&Topic{Name: TopicAdviceIssued, Type: "DiagnosticReport", Filters: adviceFilters,
 		Title:   "advice is issued: a DiagnosticReport based on a ServiceRequest becomes final (or is amended or corrected)",
 		trigger: adviceIssued})
+	add(&Topic{Name: TopicReferralOverdue, Type: "Task", Filters: overdueFilters,
+		Title:   "a referral is overdue: its Task passed its due date without advice (tagged referral-flag#overdue)",
+		trigger: referralOverdue})
 	for _, typ := range fhir.ResourceTypes() {
 		if notTopics[typ] {
 			continue
@@ -160,6 +173,28 @@ func adviceIssued(c *change) (bool, error) {
 		return prev == nil && err == nil, err
 	}
 	return tokenValue(prev.entries, "status") != status, nil
+}
+
+// referralOverdue: a Task that now carries the overdue flag and did not
+// before.
+func referralOverdue(c *change) (bool, error) {
+	if c.v.Deleted || !hasTag(c.entries, overdueFlagSystem, overdueFlagCode) {
+		return false, nil
+	}
+	prev, err := c.previous()
+	if err != nil || prev == nil {
+		return prev == nil && err == nil, err
+	}
+	return !hasTag(prev.entries, overdueFlagSystem, overdueFlagCode), nil
+}
+
+func hasTag(es []search.Entry, system, code string) bool {
+	for _, e := range es {
+		if e.Param == "_tag" && e.Kind == search.Token && e.System == system && e.Code == code {
+			return true
+		}
+	}
+	return false
 }
 
 func isDermatology(es []search.Entry) bool {

@@ -19,6 +19,14 @@ func advice(id, status, patient, referral string) string {
 		"subject":{"reference":"Patient/%s"},"basedOn":[{"reference":"ServiceRequest/%s"}]}`, id, status, patient, referral)
 }
 
+func task(id, status string, overdue bool) string {
+	tag := ""
+	if overdue {
+		tag = `"meta":{"tag":[{"system":"https://telederm.example/fhir/CodeSystem/referral-flag","code":"overdue"}]},`
+	}
+	return fmt.Sprintf(`{"resourceType":"Task",%s"id":%q,"status":%q,"intent":"order"}`, tag, id, status)
+}
+
 func put(t *testing.T, base, typ, id, body string) {
 	t.Helper()
 	if status, out := fhirCall(t, http.MethodPut, base+"/"+typ+"/"+id, body); status != http.StatusOK && status != http.StatusCreated {
@@ -30,11 +38,12 @@ func put(t *testing.T, base, typ, id, body string) {
 // name, and not on the changes around them.
 func TestWorkflowTopics(t *testing.T) {
 	base := startServer(t, fastTiming(time.Minute))
-	submitted, changed, issued := newReceiver(t, nil), newReceiver(t, nil), newReceiver(t, nil)
+	submitted, changed, issued, overdue := newReceiver(t, nil), newReceiver(t, nil), newReceiver(t, nil), newReceiver(t, nil)
 	mustCreate(t, base, "Subscription", topicSubscription(base, "referral-submitted", submitted.url(), "id-only", "filter:ServiceRequest?patient=Patient/p1"))
 	mustCreate(t, base, "Subscription", topicSubscription(base, "referral-status-changed", changed.url(), "id-only"))
 	mustCreate(t, base, "Subscription", topicSubscription(base, "advice-issued", issued.url(), "id-only", "filter:patient=Patient/p1"))
-	for _, rc := range []*receiver{submitted, changed, issued} {
+	mustCreate(t, base, "Subscription", topicSubscription(base, "referral-overdue", overdue.url(), "id-only"))
+	for _, rc := range []*receiver{submitted, changed, issued, overdue} {
 		waitFor(t, 10*time.Second, "handshakes", func() bool { return len(rc.accepted(t)) >= 1 })
 	}
 	const derm, cardio = "700241009", "394579002"
@@ -48,6 +57,10 @@ func TestWorkflowTopics(t *testing.T) {
 	put(t, base, "DiagnosticReport", "dr1", advice("dr1", "final", "p1", "sr1"))       // issued
 	put(t, base, "DiagnosticReport", "dr1", advice("dr1", "amended", "p1", "sr1"))     // issued again
 	put(t, base, "DiagnosticReport", "dr2", advice("dr2", "final", "p2", "sr2"))       // for p2
+	put(t, base, "Task", "t1", task("t1", "requested", false))
+	put(t, base, "Task", "t1", task("t1", "requested", true))   // overdue
+	put(t, base, "Task", "t1", task("t1", "in-progress", true)) // still overdue: not again
+	put(t, base, "Task", "t2", task("t2", "requested", true))   // created overdue
 	put(t, base, "ServiceRequest", "marker", referral("marker", "draft", "p9", derm))
 	put(t, base, "ServiceRequest", "marker", referral("marker", "active", "p9", derm)) // status change: the last event
 
@@ -79,5 +92,8 @@ func TestWorkflowTopics(t *testing.T) {
 	}
 	if got, want := foci(issued), []string{"DiagnosticReport/dr1", "DiagnosticReport/dr1"}; !slices.Equal(got, want) {
 		t.Errorf("advice-issued: %v, want %v", got, want)
+	}
+	if got, want := foci(overdue), []string{"Task/t1", "Task/t2"}; !slices.Equal(got, want) {
+		t.Errorf("referral-overdue: %v, want %v", got, want)
 	}
 }
