@@ -23,6 +23,7 @@ import (
 	"github.com/telederm/telederm/internal/store/sqlite"
 	"github.com/telederm/telederm/internal/subscription"
 	"github.com/telederm/telederm/internal/subscription/egress"
+	"github.com/telederm/telederm/internal/telederm"
 )
 
 // Config is what a server needs to start.
@@ -59,6 +60,19 @@ type Config struct {
 	// SubscriptionTiming tunes delivery retries, timeouts and polling;
 	// zero fields take the defaults.
 	SubscriptionTiming subscription.Timing
+	// NoWorkflow turns the teledermatology workflow off: referrals are
+	// stored as plain ServiceRequests, untriaged, with no Task. Only for
+	// tests of the generic FHIR server.
+	NoWorkflow bool
+	// TriageRules and Holidays are the operator's pathway rules and
+	// bank-holiday files; empty means the committed defaults.
+	TriageRules, Holidays string
+	// ServiceOwner is the reference ("Organization/x") that owns the Task
+	// of a referral that names no performer; empty leaves it unowned.
+	ServiceOwner string
+	// OverdueEvery is how often referrals past their due date are
+	// flagged; 0 means every minute.
+	OverdueEvery time.Duration
 	// Now is the clock writes are stamped with; nil means the wall clock.
 	// `telederm seed` sets it to lay down a region's history.
 	Now func() time.Time
@@ -72,6 +86,9 @@ type Server struct {
 	audit     *audit.Trail // nil when the trail is off
 	stopSweep context.CancelFunc
 	swept     chan struct{} // closed when the sweeper has stopped
+	// overdueDone is closed when the overdue watch has stopped; nil when
+	// the workflow is off.
+	overdueDone chan struct{}
 }
 
 // Open opens the store under cfg.DataDir and builds the HTTP handler.
@@ -114,6 +131,15 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		Operations:    subs.Operations(),
 		Advertise:     subs.Advertise,
 	}
+	var svc *rest.Service
+	var wf *telederm.Workflow
+	if !cfg.NoWorkflow {
+		if wf, err = newWorkflow(cfg, nil, log); err != nil {
+			return nil, errors.Join(err, repo.Close())
+		}
+		restCfg.CommitHook = wf
+		restCfg.Operations = append(restCfg.Operations, wf.Operations(func() *rest.Service { return svc })...)
+	}
 	apiCfg := api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping}
 	var trail *audit.Trail
 	if !cfg.NoAudit {
@@ -123,7 +149,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		restCfg.AuditTrail, apiCfg.Audit = trail, trail
 	}
-	svc := rest.New(repo, blobs, codec, restCfg)
+	svc = rest.New(repo, blobs, codec, restCfg)
 	var authz *auth.Server
 	if cfg.Auth == "smart" {
 		authCfg := auth.Config{DataDir: cfg.DataDir, BaseURL: cfg.BaseURL, Logger: log, FindPatient: findPatient(svc)}
@@ -151,6 +177,21 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	sweepCtx, stop := context.WithCancel(context.Background())
 	srv.stopSweep = stop
 	go srv.sweepBlobs(sweepCtx, blobs, orHour(cfg.BlobSweepEvery), orHour(cfg.BlobGrace), log)
+	if wf != nil {
+		now := cfg.Now
+		if now == nil {
+			now = time.Now
+		}
+		every := cfg.OverdueEvery
+		if every <= 0 {
+			every = time.Minute
+		}
+		srv.overdueDone = make(chan struct{})
+		go func() {
+			defer close(srv.overdueDone)
+			wf.WatchOverdue(sweepCtx, svc, every, now)
+		}()
+	}
 	return srv, nil
 }
 
@@ -203,6 +244,9 @@ func (s *Server) AuditTrail() *audit.Trail { return s.audit }
 func (s *Server) Close() error {
 	s.stopSweep()
 	<-s.swept
+	if s.overdueDone != nil {
+		<-s.overdueDone
+	}
 	return errors.Join(s.subs.Close(), closeTrail(s.audit), s.repo.Close())
 }
 

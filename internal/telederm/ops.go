@@ -13,18 +13,19 @@ import (
 )
 
 // Operations are $triage (ServiceRequest, instance and type level) and
-// $worklist (Task, type level).
-func (w *Workflow) Operations(svc *rest.Service) []rest.Operation {
+// $worklist (Task, type level). svc returns the Service they run on (it
+// is built after them, with them in its configuration).
+func (w *Workflow) Operations(service func() *rest.Service) []rest.Operation {
 	return []rest.Operation{
 		{Name: "triage", Type: "ServiceRequest", Definition: canonical + "OperationDefinition/ServiceRequest-triage",
 			TypeLevel: true, InstanceLevel: true, Idempotent: true,
 			Run: func(ctx context.Context, id string, params url.Values, body []byte) rest.Response {
-				return w.triageOp(ctx, svc, id, body)
+				return w.triageOp(ctx, service(), id, body)
 			}},
 		{Name: "worklist", Type: "Task", Definition: canonical + "OperationDefinition/Task-worklist",
 			TypeLevel: true, Idempotent: true,
 			Run: func(ctx context.Context, _ string, params url.Values, _ []byte) rest.Response {
-				return svc.Search(ctx, "Task", WorklistQuery(params), rest.SearchOptions{})
+				return service().Search(ctx, "Task", WorklistQuery(params), rest.SearchOptions{})
 			}},
 	}
 }
