@@ -43,7 +43,7 @@ var (
 // builders of hand-made resources.
 func sr(id string, authored time.Time, opts ...func(Resource)) Resource {
 	r := Resource{
-		"resourceType": "ServiceRequest", "id": id, "status": "active",
+		"resourceType": "ServiceRequest", "id": id, "status": "active", "intent": "order",
 		"performerType": map[string]any{"coding": []any{map[string]any{"system": sct, "code": "18803008"}}},
 		"authoredOn":    authored.Format(time.RFC3339),
 		"requester":     map[string]any{"reference": "PractitionerRole/role-a"},
@@ -77,7 +77,7 @@ func task(srID string, start time.Time, end ...time.Time) Resource {
 	if len(end) > 0 {
 		period["end"] = end[0].Format(time.RFC3339)
 	}
-	return Resource{"resourceType": "Task", "id": "t-" + srID, "focus": map[string]any{"reference": "ServiceRequest/" + srID},
+	return Resource{"resourceType": "Task", "id": "t-" + srID, "status": "requested", "intent": "order", "focus": map[string]any{"reference": "ServiceRequest/" + srID},
 		"authoredOn": start.Add(-time.Hour).Format(time.RFC3339), "executionPeriod": period}
 }
 
@@ -87,6 +87,7 @@ func advice(srID string, issued time.Time, outcome string, status ...string) Res
 		st = status[0]
 	}
 	return Resource{"resourceType": "DiagnosticReport", "id": "dr-" + srID + "-" + outcome, "status": st,
+		"code":    map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "11488-4"}}},
 		"basedOn": []any{map[string]any{"reference": "ServiceRequest/" + srID}}, "issued": issued.Format(time.RFC3339),
 		"conclusionCode": []any{map[string]any{"coding": []any{map[string]any{"system": AdviceOutcomeSystem, "code": outcome}}}}}
 }
