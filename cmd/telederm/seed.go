@@ -99,6 +99,7 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 // seedSummary is what seeding made.
 type seedSummary struct {
 	Referrals, Answered int
+	Resent              int // refused for small photos, sent again with usable ones
 	Outcomes            map[string]int
 	From, To            time.Time
 	Elapsed             time.Duration
@@ -109,8 +110,8 @@ func (s seedSummary) String() string {
 	for _, k := range slices.Sorted(mapKeys(s.Outcomes)) {
 		mix = append(mix, fmt.Sprintf("%s %d", k, s.Outcomes[k]))
 	}
-	return fmt.Sprintf("seeded %d referrals from %d practices, %s to %s; %d answered (%s) in %s",
-		s.Referrals, seedPractices, s.From.Format("2006-01-02"), s.To.Format("2006-01-02"), s.Answered, strings.Join(mix, ", "), s.Elapsed.Round(time.Millisecond))
+	return fmt.Sprintf("seeded %d referrals from %d practices, %s to %s (%d resent after a refusal for small photos); %d answered (%s) in %s",
+		s.Referrals, seedPractices, s.From.Format("2006-01-02"), s.To.Format("2006-01-02"), s.Resent, s.Answered, strings.Join(mix, ", "), s.Elapsed.Round(time.Millisecond))
 }
 
 func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
@@ -188,6 +189,13 @@ func seedRegion(ctx context.Context, cfg seedConfig, progress io.Writer) (seedSu
 				Organization: ids[pr.Organization], Practitioner: ids[gp.Practitioner], Role: ids[gp.Role], Service: ids[region.Service],
 			}, ev.at)
 			created, err := c.transaction(pl.info.Bundle)
+			var refused *refusedError
+			if errors.As(err, &refused) && pl.info.SmallPhotos {
+				// The workflow requires photos of 800x600 or more: the GP
+				// sends the referral again at once with usable ones.
+				sum.Resent++
+				created, err = c.transaction(pl.info.Retake)
+			}
 			if err != nil {
 				return sum, fmt.Errorf("referral %d: %w", ev.referral+1, err)
 			}
@@ -199,7 +207,7 @@ func seedRegion(ctx context.Context, cfg seedConfig, progress io.Writer) (seedSu
 		if err != nil {
 			return sum, err
 		}
-		outcome := g.AdviceOutcome(suspected, pl.info.SmallPhotos)
+		outcome := g.AdviceOutcome(suspected)
 		body := g.AdviceReport(synth.Advice{Referral: pl.srRef, Patient: pl.patientRef,
 			Consultant: ids[region.Consultants[pl.consultant]], Issued: ev.at, Outcome: outcome})
 		if _, err := c.do(http.MethodPost, "/DiagnosticReport", body, http.StatusCreated); err != nil {
@@ -302,10 +310,20 @@ func (c *seedClient) do(method, path string, body []byte, want int) ([]byte, err
 	rec := httptest.NewRecorder()
 	c.h.ServeHTTP(rec, req)
 	if rec.Code != want {
-		return nil, fmt.Errorf("%s %s: status %d: %s", method, strings.SplitN(path, "?", 2)[0], rec.Code, outcomeText(rec.Body.Bytes()))
+		err := fmt.Errorf("%s %s: status %d: %s", method, strings.SplitN(path, "?", 2)[0], rec.Code, outcomeText(rec.Body.Bytes()))
+		if rec.Code == http.StatusUnprocessableEntity {
+			return nil, &refusedError{err}
+		}
+		return nil, err
 	}
 	return rec.Body.Bytes(), nil
 }
+
+// refusedError is a 422: the server (its profiles or the workflow's
+// triage) refused what was sent.
+type refusedError struct{ error }
+
+func (e *refusedError) Unwrap() error { return e.error }
 
 // outcomeText is the diagnostics of an OperationOutcome (never resource
 // content, which could be patient data).

@@ -19,7 +19,7 @@ const (
 // With about 14% of referrals suspected they give the published mix: 47%
 // advice only, 12% urgent suspected cancer, 39% routine appointment, about
 // 1% each straight to a procedure and more information (the last drawn
-// separately, from the referrals whose photos are too small).
+// first, for any referral: photos or history the consultant cannot use).
 var outcomeMix = []struct {
 	code                string
 	suspected, standard int
@@ -30,15 +30,14 @@ var outcomeMix = []struct {
 	{OutcomeAdviceOnly, 50, 545},
 }
 
-// moreInformationShare is the chance that a referral with photos below the
-// size floor is sent back for better ones (4% of referrals, so about 1%).
-const moreInformationShare = 0.25
+// moreInformationShare is the chance that a referral is sent back for
+// more information.
+const moreInformationShare = 0.01
 
-// AdviceOutcome draws the consultant's outcome for a referral: suspected
-// is whether it went on the suspected-cancer pathway, smallPhotos whether
-// its photos are below the size floor.
-func (g *Generator) AdviceOutcome(suspected, smallPhotos bool) string {
-	if smallPhotos && g.chance(moreInformationShare) {
+// AdviceOutcome draws the consultant's outcome for a referral; suspected
+// is whether it went on the suspected-cancer pathway.
+func (g *Generator) AdviceOutcome(suspected bool) string {
+	if g.chance(moreInformationShare) {
 		return OutcomeMoreInformation
 	}
 	r := g.intn(1000)
@@ -93,7 +92,7 @@ var adviceText = map[string][]string{
 	OutcomeDirectProcedure: {
 		"Likely basal cell carcinoma. Listed directly for excision.",
 	},
-	OutcomeMoreInformation: {"Images are too small to assess. Please send a close-up and a regional view of at least 800x600 pixels."},
+	OutcomeMoreInformation: {"Images are too blurred to assess. Please send a sharper close-up and a regional view.", "Please add the history: duration, change and any bleeding."},
 }
 
 var outcomeDisplay = map[string]string{

@@ -18,7 +18,7 @@ func TestAdviceMix(t *testing.T) {
 	within3 := 0
 	for range n {
 		r := g.ReferralFrom(testReferrer, epoch)
-		out := g.AdviceOutcome(r.Suspected, r.SmallPhotos)
+		out := g.AdviceOutcome(r.Suspected)
 		count[out]++
 		if r.Suspected {
 			suspected++

@@ -1,5 +1,7 @@
 package synth
 
+import "slices"
+
 // The clinical tables referrals are drawn from: working diagnoses with the
 // 7-point checklist features they show, body sites, long-term conditions
 // and the photos a lesion needs.
@@ -10,8 +12,23 @@ type lesion struct {
 	dx       code
 	pFeature [7]float64 // in checklistFeatures order
 	text     string
-	urgent   bool // on the suspected-cancer pathway whatever the score
+	// urgent: on the suspected-cancer pathway whatever the score (the
+	// rules fast-track suspected melanoma and SCC); flagSites: on it when
+	// found at one of these sites (BCC where delay could matter).
+	urgent    bool
+	flagSites []string
 }
+
+// suspected is whether the pathway rules (internal/telederm/triage's
+// default rules.json) put this lesion at site with this checklist score on
+// the suspected-cancer pathway.
+func (l lesion) suspected(score int, site code) bool {
+	return score >= 3 || l.urgent || slices.Contains(l.flagSites, site.code)
+}
+
+// faceAndScalp are the sites among bodySites where the rules fast-track a
+// basal cell carcinoma.
+var faceAndScalp = []string{"89545001", "41695006"}
 
 // lesions are weighted so that about one referral in seven meets the
 // suspected-cancer rules (the published service fast-tracked 12%).
@@ -19,11 +36,11 @@ var lesions = []struct {
 	weight int
 	lesion
 }{
-	{52, lesion{sct("400010006", "Melanocytic naevus of skin"), [7]float64{0.12, 0.08, 0.08, 0.15, 0.05, 0.01, 0.05}, "Pigmented lesion, patient concerned", false}},
-	{4, lesion{sct("93655004", "Malignant melanoma of skin"), [7]float64{0.8, 0.7, 0.7, 0.6, 0.3, 0.2, 0.3}, "Changing pigmented lesion, irregular border", false}},
-	{18, lesion{sct("254701007", "Basal cell carcinoma of skin"), [7]float64{0.12, 0.08, 0.04, 0.2, 0.1, 0.1, 0.03}, "Pearly nodule with telangiectasia, slowly enlarging", false}},
-	{3, lesion{sct("254651007", "Squamous cell carcinoma of skin"), [7]float64{0.6, 0.4, 0.2, 0.6, 0.5, 0.4, 0.3}, "Non-healing crusted keratinising lesion with induration", true}},
-	{23, lesion{sct("95324001", "Skin lesion"), [7]float64{0.1, 0.08, 0.08, 0.12, 0.12, 0.04, 0.06}, "Skin lesion of uncertain nature", false}},
+	{55, lesion{sct("400010006", "Melanocytic naevus of skin"), [7]float64{0.1, 0.06, 0.06, 0.15, 0.05, 0.01, 0.05}, "Pigmented lesion, patient concerned", false, nil}},
+	{3, lesion{sct("93655004", "Malignant melanoma of skin"), [7]float64{0.8, 0.7, 0.7, 0.6, 0.3, 0.2, 0.3}, "Changing pigmented lesion, irregular border", true, nil}},
+	{18, lesion{sct("254701007", "Basal cell carcinoma of skin"), [7]float64{0.12, 0.08, 0.04, 0.2, 0.1, 0.1, 0.03}, "Pearly nodule with telangiectasia, slowly enlarging", false, faceAndScalp}},
+	{2, lesion{sct("254651007", "Squamous cell carcinoma of skin"), [7]float64{0.6, 0.4, 0.2, 0.6, 0.5, 0.4, 0.3}, "Non-healing crusted keratinising lesion with induration", true, nil}},
+	{22, lesion{sct("95324001", "Skin lesion"), [7]float64{0.08, 0.06, 0.06, 0.12, 0.12, 0.04, 0.06}, "Skin lesion of uncertain nature", false, nil}},
 }
 
 // checklistFeatures is the weighted 7-point checklist (NICE NG12): three

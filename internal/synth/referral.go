@@ -62,13 +62,17 @@ type Referral struct {
 	Authored time.Time
 	// Score is the 7-point checklist score; Suspected is whether the
 	// pathway rules should put it on the suspected-cancer pathway (score
-	// 3 or more, or a lesion suggesting SCC), before any override.
+	// 3 or more, suspected melanoma or SCC, a BCC on the face or scalp),
+	// before any override.
 	Score     int
 	Suspected bool
 	// Override is the pathway the GP chose against the rules ("" for none).
 	Override string
-	// SmallPhotos is set when the photos are below the 800x600 floor.
+	// SmallPhotos is set when the photos are below the 800x600 floor;
+	// Retake is then the same referral with photos of the usual size, for
+	// when the server refuses the first (image-size is required).
 	SmallPhotos bool
+	Retake      []byte
 }
 
 // ReferralFrom is one referral from an existing practice, authored at
@@ -78,6 +82,10 @@ func (g *Generator) ReferralFrom(r Referrer, authored time.Time) Referral {
 	b := &bundle{}
 	info := g.referral(b, r, authored)
 	info.Bundle = b.json()
+	if info.SmallPhotos {
+		b.resizePhotos()
+		info.Retake = b.json()
+	}
 	return info
 }
 
@@ -103,7 +111,7 @@ func (g *Generator) referral(b *bundle, r Referrer, authored time.Time) Referral
 			score += f.points
 		}
 	}
-	info := Referral{Authored: authored, Score: score, Suspected: score >= 3 || les.urgent}
+	info := Referral{Authored: authored, Score: score, Suspected: les.suspected(score, site)}
 	var extensions []obj
 	if g.chance(overrideShare) {
 		var override obj
@@ -250,6 +258,27 @@ func (g *Generator) override(suspected bool) (obj, string) {
 		o("url", "reason", "valueCodeableConcept", o("coding", []obj{o("system", OverrideSystem, "code", reason, "display", display)})),
 		o("url", "pathway", "valueCoding", o("system", PathwaySystem, "code", pathway)),
 	}), pathway
+}
+
+// resizePhotos gives the Media of b the usual sizes of their views (in
+// photoViews order, as referral adds them).
+func (b *bundle) resizePhotos() {
+	k := 0
+	for _, e := range b.entries {
+		res := e[1].val.(obj) // fullUrl, resource, request
+		if res[0].val != "Media" {
+			continue
+		}
+		for i := range res {
+			switch res[i].key {
+			case "width":
+				res[i].val = photoViews[k].width
+			case "height":
+				res[i].val = photoViews[k].height
+			}
+		}
+		k++
+	}
 }
 
 func nonEmpty(s ...string) []string {

@@ -208,6 +208,25 @@ func TestReferralShapes(t *testing.T) {
 		if from && smallHere != info.SmallPhotos {
 			fail("photos small %v, info says %v", smallHere, info.SmallPhotos)
 		}
+		if from && info.SmallPhotos {
+			// The retake is the same referral with photos of the usual size.
+			retake, retakeTypes := referralEntries(t, info.Retake)
+			if len(retake) != len(byURL) {
+				fail("retake has %d entries, the referral %d", len(retake), len(byURL))
+			}
+			for _, m := range retakeTypes["Media"] {
+				if at(m, "width").(float64) < 800 || at(m, "height").(float64) < 600 {
+					fail("retake photo %vx%v", at(m, "width"), at(m, "height"))
+				}
+			}
+			for u, m := range retake {
+				if byURL[u] == nil || m["resourceType"] != byURL[u]["resourceType"] {
+					fail("retake entry %s is not in the referral", u)
+				}
+			}
+		} else if info.Retake != nil {
+			fail("a retake without small photos")
+		}
 
 		// The checklist: one Observation, seven boolean components, the
 		// weighted score.
