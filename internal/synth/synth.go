@@ -22,7 +22,7 @@ import (
 
 // The kinds of ingest Bundle IngestBundle makes.
 const (
-	KindReferral = "referral" // five skin-lesion referrals, 100 entries
+	KindReferral = "referral" // six skin-lesion referrals, 96 entries
 	KindClinical = "clinical" // one general clinical record, 100 entries
 )
 
@@ -32,9 +32,9 @@ func Kinds() []string { return []string{KindReferral, KindClinical} }
 // Entries per Bundle: ReferralBundle, ClinicalBundle and IngestBundle of
 // either kind.
 const (
-	ReferralEntries = 20
+	ReferralEntries = 16
 	ClinicalEntries = 100
-	IngestReferrals = 5 // referrals per "referral" ingest Bundle
+	IngestReferrals = 6 // referrals per "referral" ingest Bundle (96 entries)
 )
 
 // Generator makes synthetic data from one seeded random stream. Each call
@@ -59,7 +59,7 @@ func (g *Generator) IngestBundle(kind string) []byte {
 	case KindReferral:
 		b := &bundle{}
 		for range IngestReferrals {
-			g.referral(b)
+			g.referral(b, Referrer{}, g.workingTime(epoch, windowDays))
 		}
 		return b.json()
 	case KindClinical:
