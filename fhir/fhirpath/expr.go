@@ -21,7 +21,11 @@ type step interface {
 type evalCtx struct {
 	resource map[string]any // %resource, %rootResource, and where "#id" resolves
 	context  []Node         // %context: the evaluation's starting focus
-	start    [1]Node        // backs context, saving an allocation per Eval
+	// this is $this of the innermost where/select/exists/all being
+	// iterated (else the starting focus): the input that the arguments of
+	// other functions (startsWith, substring, iif, union...) are evaluated on.
+	this  []Node
+	start [1]Node // backs context, saving an allocation per Eval
 }
 
 // Compile parses expr into a reusable Expr. Anything outside the subset
@@ -75,6 +79,7 @@ func (e *Expr) EvalFrom(resource map[string]any, n Node) ([]Node, error) {
 func (e *Expr) run(resource map[string]any, focus Node) ([]Node, error) {
 	c := &evalCtx{resource: resource, start: [1]Node{focus}}
 	c.context = c.start[:]
+	c.this = c.context
 	out, err := e.root.eval(c, c.context)
 	if err != nil {
 		return nil, fmt.Errorf("fhirpath: eval %q: %w", e.src, err)
@@ -84,3 +89,6 @@ func (e *Expr) run(resource map[string]any, focus Node) ([]Node, error) {
 
 // errSingleton is returned where FHIRPath requires at most one item.
 var errSingleton = errors.New("expected at most one item")
+
+// restoreThis ends an iteration: $this is again the enclosing one.
+func (c *evalCtx) restoreThis(this []Node) { c.this = this }
