@@ -9,7 +9,7 @@ import (
 
 // arithStep is "+", "-", "*", "/", "div", "mod" on numbers, and "+" and
 // "&" on strings. Empty on either side gives empty, except "&", which
-// treats empty as ”. Decimal arithmetic is exact (math/big.Rat).
+// treats empty as the empty string. Decimal arithmetic is exact (math/big.Rat).
 type arithStep struct {
 	l, r step
 	op   string

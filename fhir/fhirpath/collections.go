@@ -157,8 +157,9 @@ func (s setStep) eval(c *evalCtx, in []Node) ([]Node, error) {
 }
 
 // childrenStep is children() and (deep) descendants(): the element values
-// under every object, in key order; resourceType and "_name"
-// primitive-extension siblings are not elements.
+// under every object, in key order. resourceType is not an element; a
+// "_name" primitive-extension sibling stands for the values of name that
+// have only extensions.
 type childrenStep struct{ deep bool }
 
 func (s childrenStep) eval(_ *evalCtx, in []Node) ([]Node, error) {
@@ -176,18 +177,41 @@ func appendChildren(out []Node, v any, deep bool) []Node {
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		if k != "resourceType" && !strings.HasPrefix(k, "_") {
+		if k != "resourceType" {
 			keys = append(keys, k)
 		}
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
 		start := len(out)
-		out = appendValues(out, m[k], "", k)
+		if name, ok := strings.CutPrefix(k, "_"); ok {
+			out = appendExtensionOnly(out, m[name], m[k], name)
+		} else {
+			out = appendValues(out, m[k], "", k)
+		}
 		if deep {
 			for _, child := range slices.Clone(out[start:]) {
 				out = appendChildren(out, child.Value, true)
 			}
+		}
+	}
+	return out
+}
+
+// appendExtensionOnly adds the "_name" objects of the repeats of name that
+// have no value (ext is a single object or an array parallel to values).
+func appendExtensionOnly(out []Node, values, ext any, name string) []Node {
+	exts, isArray := ext.([]any)
+	if !isArray {
+		if values == nil && ext != nil {
+			out = append(out, Node{Value: ext, Name: name})
+		}
+		return out
+	}
+	vals, _ := values.([]any)
+	for i, e := range exts {
+		if e != nil && (i >= len(vals) || vals[i] == nil) {
+			out = append(out, Node{Value: e, Name: name})
 		}
 	}
 	return out

@@ -43,7 +43,7 @@
 //
 // Empty collections propagate as the specification says: an operator or
 // string function with an empty operand gives empty (except "&", which
-// reads empty as ”, "in"/"contains" with an empty list, which give false,
+// reads empty as the empty string, "in"/"contains" with an empty list, which give false,
 // and "~", where two empties are equivalent); and/or/xor/implies use
 // three-valued logic. An operand with more than one item is an evaluation
 // error. The arguments of functions that do not iterate (startsWith,

@@ -210,6 +210,24 @@ func TestCollectionFunctions(t *testing.T) {
 		{"Patient.name.descendants()", `:"O'Brien" :"Zoë" :"Ann" :"official" :"Zo" :"nickname"`},
 		{"Patient.missing.children()", ``},
 	})
+	// A primitive with only extensions is a child: its "_name" object.
+	runEvalCases(t, `{"resourceType":"ActivityDefinition","timingTiming":{"_event":[{"extension":[{"url":"u"}]}]},
+	  "topic":[{"text":"a"}],"_status":{"id":"s1"},"status":"draft","x":["a",null],"_x":[null,{"id":"x2"}]}`, []evalCase{
+		{"timing.children().count()", `integer:1`},
+		{"timing.descendants().count()", `integer:3`},
+		{"children().select(id)", `:"x2"`},
+		{"children().count()", `integer:5`},
+	})
+}
+
+// TestNotChoices: an element that is a sibling's name plus a type is not
+// that sibling's choice value.
+func TestNotChoices(t *testing.T) {
+	runEvalCases(t, `{"resourceType":"DiagnosticReport","conclusionCode":[{"text":"c"}],"effectiveDateTime":"2020"}`, []evalCase{
+		{"conclusion", ``},
+		{"conclusionCode.text", `:"c"`},
+		{"effective", `dateTime:"2020"`},
+	})
 }
 
 // TestInvariantShapes runs expressions written the way profile invariants
