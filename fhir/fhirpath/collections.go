@@ -93,7 +93,7 @@ func (s iifStep) eval(c *evalCtx, in []Node) ([]Node, error) {
 	}
 	focus := in
 	if len(in) == 0 {
-		focus = c.this
+		focus = c.args()
 	}
 	defer c.restoreThis(c.this)
 	c.this = focus
@@ -124,7 +124,7 @@ func (singleStep) eval(_ *evalCtx, in []Node) ([]Node, error) {
 type combineStep struct{ other step }
 
 func (s combineStep) eval(c *evalCtx, in []Node) ([]Node, error) {
-	o, err := s.other.eval(c, c.this)
+	o, err := s.other.eval(c, c.args())
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ type setStep struct {
 }
 
 func (s setStep) eval(c *evalCtx, in []Node) ([]Node, error) {
-	o, err := s.other.eval(c, c.this)
+	o, err := s.other.eval(c, c.args())
 	if err != nil {
 		return nil, err
 	}

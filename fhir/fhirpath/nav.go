@@ -144,7 +144,7 @@ func (resourceStep) eval(c *evalCtx, _ []Node) ([]Node, error) {
 // contextStep is %context: the focus the evaluation started from.
 type contextStep struct{}
 
-func (contextStep) eval(c *evalCtx, _ []Node) ([]Node, error) { return c.context, nil }
+func (contextStep) eval(c *evalCtx, _ []Node) ([]Node, error) { return c.start[:], nil }
 
 // literalStep is a constant collection (a literal, or {}).
 type literalStep []Node

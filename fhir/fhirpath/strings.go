@@ -27,7 +27,7 @@ func singleString(in []Node, fn string) (string, bool, error) {
 // stringArg evaluates a function argument (against the enclosing $this) to
 // one string; ok is false when it is empty.
 func stringArg(c *evalCtx, s step, fn string) (string, bool, error) {
-	v, err := s.eval(c, c.this)
+	v, err := s.eval(c, c.args())
 	if err != nil {
 		return "", false, err
 	}
@@ -36,7 +36,7 @@ func stringArg(c *evalCtx, s step, fn string) (string, bool, error) {
 
 // argInteger evaluates a function argument to one integer.
 func argInteger(c *evalCtx, s step, fn string) (int, bool, error) {
-	v, err := s.eval(c, c.this)
+	v, err := s.eval(c, c.args())
 	if err != nil || len(v) == 0 {
 		return 0, false, err
 	}
