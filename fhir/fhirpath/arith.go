@@ -3,7 +3,9 @@ package fhirpath
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -31,12 +33,17 @@ func (s arithStep) eval(c *evalCtx, in []Node) ([]Node, error) {
 			return []Node{{Value: a + b, Type: "string"}}, nil
 		}
 	}
+	ints := isIntegerNode(*l) && isIntegerNode(*r)
+	if ints && s.op != "/" {
+		if out, ok := intArith(s.op, *l, *r); ok {
+			return out, nil
+		}
+	}
 	a, okA := ratOf(l.Value)
 	b, okB := ratOf(r.Value)
 	if !okA || !okB {
 		return nil, fmt.Errorf("operator %s: cannot apply to %s and %s", s.op, kindOf(*l), kindOf(*r))
 	}
-	ints := isIntegerNode(*l) && isIntegerNode(*r)
 	scale := max(decimalScale(l.Value), decimalScale(r.Value))
 	var out big.Rat
 	switch s.op {
@@ -67,6 +74,66 @@ func (s arithStep) eval(c *evalCtx, in []Node) ([]Node, error) {
 		return []Node{{Value: json.Number(out.Num().String()), Type: "integer"}}, nil
 	}
 	return []Node{{Value: json.Number(out.FloatString(scale)), Type: "decimal"}}, nil
+}
+
+// intArith is integer arithmetic in int64, the common case (scores, check
+// digits) without big.Rat's allocations; ok is false when an operand does
+// not fit or the result would overflow, and big.Rat takes over.
+func intArith(op string, l, r Node) ([]Node, bool) {
+	x, okX := int64Of(l.Value)
+	y, okY := int64Of(r.Value)
+	if !okX || !okY {
+		return nil, false
+	}
+	var z int64
+	switch op {
+	case "+":
+		z = x + y
+		if (z > x) != (y > 0) {
+			return nil, false
+		}
+	case "-":
+		z = x - y
+		if (z < x) != (y > 0) {
+			return nil, false
+		}
+	case "*":
+		if x != 0 && y != 0 {
+			z = x * y
+			if z/y != x || x == -1 && y == math.MinInt64 || y == -1 && x == math.MinInt64 {
+				return nil, false
+			}
+		}
+	case "div", "mod":
+		if y == 0 {
+			return nil, true
+		}
+		if x == math.MinInt64 && y == -1 {
+			return nil, false
+		}
+		if op == "div" {
+			z = x / y
+		} else {
+			z = x % y
+		}
+	default:
+		return nil, false
+	}
+	return []Node{{Value: json.Number(strconv.FormatInt(z, 10)), Type: "integer"}}, true
+}
+
+// int64Of reads an integer-valued number that fits in int64.
+func int64Of(v any) (int64, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		i, err := strconv.ParseInt(string(x), 10, 64)
+		return i, err == nil
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<62 {
+			return int64(x), true
+		}
+	}
+	return 0, false
 }
 
 // concatText is an operand of "&": its text, or "" when empty.

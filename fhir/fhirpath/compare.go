@@ -61,6 +61,11 @@ func evalPair(c *evalCtx, ls, rs step, in []Node, op string) (*Node, *Node, erro
 // time (ok is false when their precisions make the order unknown), other
 // strings by their text, and Quantities of the same unit by value.
 func compareNodes(l, r Node) (cmp int, ok bool, err error) {
+	if a, okA := int64Of(l.Value); okA {
+		if b, okB := int64Of(r.Value); okB {
+			return cmpInt(a, b), true, nil
+		}
+	}
 	if a, okA := ratOf(l.Value); okA {
 		if b, okB := ratOf(r.Value); okB {
 			return a.Cmp(b), true, nil
@@ -81,6 +86,16 @@ func compareNodes(l, r Node) (cmp int, ok bool, err error) {
 		}
 	}
 	return 0, false, fmt.Errorf("cannot compare %s with %s", kindOf(l), kindOf(r))
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func compareQuantities(a, b map[string]any) (int, bool, error) {

@@ -56,6 +56,13 @@ func TestArithmetic(t *testing.T) {
 		{"-Patient.multipleBirth", `integer:-2`},
 		{"- (1 + 2)", `integer:-3`},
 		{"+5", `integer:5`},
+		// Past int64, big numbers take over.
+		{"9223372036854775807 + 1", `integer:9223372036854775808`},
+		{"-9223372036854775807 - 10", `integer:-9223372036854775817`},
+		{"4294967296 * 4294967296", `integer:18446744073709551616`},
+		{"9223372036854775807 > 9223372036854775806", `boolean:true`},
+		{"99999999999999999999 > 9223372036854775807", `boolean:true`},
+		{"-7 mod 3", `integer:-1`},
 		// Division by zero is empty.
 		{"1 / 0", ``},
 		{"1 div 0", ``},
