@@ -219,3 +219,91 @@ func TestValidateUnknownProfileAndType(t *testing.T) {
 		t.Errorf("cancelled: %q", got)
 	}
 }
+
+const goodReport = `{
+  "resourceType": "DiagnosticReport",
+  "status": "amended",
+  "code": {"coding": [{"system": "http://loinc.org", "code": "11488-4"}]},
+  "effectiveDateTime": "2026-01-02",
+  "result": [{"reference": "Observation/a", "display": "A"}, {"reference": "Observation/b"}],
+  "conclusionCode": [
+    {"coding": [{"system": "http://snomed.info/sct", "code": "1"}]},
+    {"coding": [{"system": "https://example.test/CodeSystem/test-codes", "code": "a1"}]}
+  ]
+}`
+
+func TestReportProfile(t *testing.T) {
+	s := loadTestSet(t)
+	runCases(t, s, "https://example.test/StructureDefinition/test-report", goodReport, []validCase{
+		{name: "conforms"},
+		// A ValueSet given as an expansion (nested contains).
+		{name: "status not in the expansion", edit: func(m map[string]any) { m["status"] = "preliminary" },
+			want: []string{"code-invalid DiagnosticReport.status"}},
+		// fixed is exact: an extra display breaks it, where a pattern would not.
+		{name: "fixed CodeableConcept with more", edit: func(m map[string]any) {
+			m["code"] = js(`{"coding":[{"system":"http://loinc.org","code":"11488-4","display":"Consult note"}]}`)
+		}, want: []string{"value DiagnosticReport.code"}},
+		{name: "fixed CodeableConcept other code", edit: func(m map[string]any) {
+			m["code"] = js(`{"coding":[{"system":"http://loinc.org","code":"11488-5"}]}`)
+		}, want: []string{"value DiagnosticReport.code"}},
+		// Type slicing on a choice, closed.
+		{name: "effective as Period is in no type slice", edit: func(m map[string]any) {
+			delete(m, "effectiveDateTime")
+			m["effectivePeriod"] = js(`{"start":"2026-01-01"}`)
+		}, want: []string{"structure DiagnosticReport.effectivePeriod"}},
+		// exists slicing: only results with a display are in the slice (max 1).
+		{name: "two described results", edit: func(m map[string]any) {
+			obj(arr(m["result"])[1])["display"] = "B"
+		}, want: []string{"structure DiagnosticReport.result"}},
+		// pattern slicing on coding.system, read from the slice's own pattern.
+		{name: "no outcome conclusion code", edit: func(m map[string]any) { m["conclusionCode"] = arr(m["conclusionCode"])[:1] },
+			want: []string{"required DiagnosticReport.conclusionCode"}},
+		{name: "outcome code not in its value set", edit: func(m map[string]any) {
+			m["conclusionCode"] = js(`[{"coding":[{"system":"https://example.test/CodeSystem/test-codes","code":"zz"}]}]`)
+		}, want: []string{"code-invalid DiagnosticReport.conclusionCode[0]"}},
+	})
+}
+
+func TestEqualJSON(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{`1`, `1.0`, true},
+		{`1`, `1.5`, false},
+		{`1`, `"1"`, false},
+		{`"a"`, `"a"`, true},
+		{`true`, `true`, true},
+		{`true`, `false`, false},
+		{`null`, `null`, true},
+		{`{"a":[1,{"b":2}]}`, `{"a":[1.0,{"b":2}]}`, true},
+		{`{"a":[1,2]}`, `{"a":[2,1]}`, false},
+		{`{"a":1}`, `{"a":1,"b":2}`, false},
+		{`{"a":1}`, `{"b":1}`, false},
+		{`[1]`, `[1,1]`, false},
+		{`[1]`, `{"0":1}`, false},
+	} {
+		if got := equalJSON(js(c.a), js(c.b)); got != c.want {
+			t.Errorf("equalJSON(%s, %s) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestHolds(t *testing.T) {
+	for _, c := range []struct {
+		v, pattern string
+		want       bool
+	}{
+		{`{"coding":[{"system":"s","code":"c","display":"d"}],"text":"t"}`, `{"coding":[{"system":"s","code":"c"}]}`, true},
+		{`{"coding":[{"system":"x"},{"system":"s","code":"c"}]}`, `{"coding":[{"system":"s","code":"c"}]}`, true},
+		{`{"coding":[{"system":"s"}]}`, `{"coding":[{"system":"s","code":"c"}]}`, false},
+		{`{"text":"t"}`, `{"coding":[{"system":"s"}]}`, false},
+		{`"a"`, `"a"`, true},
+		{`"a"`, `{"a":1}`, false},
+		{`2.0`, `2`, true},
+	} {
+		if got := holds(js(c.v), js(c.pattern)); got != c.want {
+			t.Errorf("holds(%s, %s) = %v, want %v", c.v, c.pattern, got, c.want)
+		}
+	}
+}
