@@ -6,7 +6,14 @@
 // on every run and platform (math/rand/v2 PCG, fixed base dates, no clock,
 // no map iteration). Every entry of a generated Bundle is a POST with a
 // random (seeded) urn:uuid fullUrl, and every reference between its
-// resources uses those urn:uuids, for the server to rewrite.
+// resources uses those urn:uuids, for the server to rewrite; ReferralFrom
+// also refers to a practice already stored (Region makes one), by the
+// references its caller gives.
+//
+// Referrals follow the data model of profiles/README.md (they claim its
+// profiles in meta.profile); AdviceOutcome, AnswerWorkingDays and
+// AdviceReport give `telederm seed` the consultant's side with the
+// published service's outcome mix and answer times.
 //
 // All people, practices and numbers are invented: NHS numbers come from the
 // 999 range kept for testing, and phone numbers from Ofcom's drama ranges.
