@@ -214,4 +214,3 @@ func TestAdvertise(t *testing.T) {
 		}
 	}
 }
-
