@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+
+	"github.com/telederm/telederm/fhir/profile"
 )
 
 // gen holds the generated StructureDefinitions (differential and
@@ -30,6 +32,13 @@ func Resources() [][]byte {
 	return slices.Concat(readAll(gen, "gen/*.json"),
 		readAll(src, "src/CodeSystem-*.json"), readAll(src, "src/ValueSet-*.json"),
 		SearchParameters())
+}
+
+// Validator returns a validator of the published profiles, with their
+// extensions, ValueSets and CodeSystems.
+func Validator() (*profile.Set, error) {
+	return profile.Load(slices.Concat(readAll(gen, "gen/*.json"),
+		readAll(src, "src/CodeSystem-*.json"), readAll(src, "src/ValueSet-*.json"))...)
 }
 
 // SearchParameters returns the SearchParameters of the workflow (on Task:
