@@ -111,12 +111,12 @@ func TestEvalExpr(t *testing.T) {
 		"Bundle.entry.count() < 3":                               `[true]`,
 		"Bundle.entry.count() <= 1":                              `[false]`,
 		"Bundle.total.toString()":                                `["2"]`,
-		"Bundle.type.toInteger()":                                `null`,
-		"Bundle.missing >= 1":                                    `null`, // empty compares to empty
+		"Bundle.type.toInteger()":                                `[]`,
+		"Bundle.missing >= 1":                                    `[]`, // empty compares to empty
 		"Bundle.total.empty() or Bundle.total.toInteger() >= 1":  `[true]`,
 		"Bundle.entry.count() > 1 and Bundle.type = 'searchset'": `[true]`,
 		"Bundle.entry.resource.where(id = 'a').birthDate":        `["1970-01-02"]`,
-		"Bundle.entry.resource.where(birthDate > '1960').id":     `error`, // inside where(): not the glue's
+		"Bundle.entry.resource.where(birthDate > '1960').id":     `["a"]`, // fhir/fhirpath compares natively
 		"Bundle.link.where(relation = 'next').url":               `[]`,
 	} {
 		got, err := evalExpr(expr, body)
