@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -124,4 +125,21 @@ func (s *Service) operationCapabilities(typ string) []fhir.OperationCapability {
 		}
 	}
 	return out
+}
+
+// RequireOpenSearch checks that the caller may search every resource of
+// typ (a user/ or system/ scope without a constraint; no grant means
+// authorization is off). Operations that report across patients, such
+// as the service's statistics, need it; the 403 says why otherwise.
+func (s *Service) RequireOpenSearch(ctx context.Context, typ string) (Response, bool) {
+	p, r, ok := s.permitFor(ctx, typ, access.Search)
+	if !ok {
+		return r, false
+	}
+	if !p.open {
+		return fail(http.StatusForbidden, fhir.CodeForbidden, fmt.Sprintf(
+			"this operation reports across all %s resources; this token may search them only within %s (needs user/%s.s or system/%s.s without a constraint)",
+			typ, p.describe(), typ, typ)), false
+	}
+	return Response{}, true
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/telederm/telederm/internal/subscription"
 	"github.com/telederm/telederm/internal/subscription/egress"
 	"github.com/telederm/telederm/internal/telederm"
+	"github.com/telederm/telederm/internal/telederm/published"
 )
 
 // Config is what a server needs to start.
@@ -120,25 +121,49 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, errors.Join(err, repo.Close())
 	}
+	reg := cfg.Registry
+	if reg == nil {
+		if reg, err = registryWithProfiles(); err != nil {
+			return nil, errors.Join(err, repo.Close())
+		}
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	profileSet, err := publish(ctx, repo, codec, reg, cfg.BaseURL, now().UTC().Truncate(time.Millisecond))
+	if err != nil {
+		return nil, errors.Join(err, repo.Close())
+	}
+	cal, err := loadCalendar(cfg.Holidays)
+	if err != nil {
+		return nil, errors.Join(err, repo.Close())
+	}
 	subs := subscription.New(subscription.Config{
-		BaseURL: cfg.BaseURL, Repo: repo, State: repo, Registry: cfg.Registry, Egress: allow, Logger: log,
+		BaseURL: cfg.BaseURL, Repo: repo, State: repo, Registry: reg, Egress: allow, Logger: log,
 		Restrict: cfg.Auth == "smart", CommitSignal: repo.CommitSignal, Timing: cfg.SubscriptionTiming,
 	})
+	checkers := published.WriteCheckers()
+	checkers["Subscription"] = subs
+	var svc *rest.Service
+	service := func() *rest.Service { return svc }
 	restCfg := rest.Config{
 		BaseURL: cfg.BaseURL, MaxBinaryBytes: cfg.MaxBinaryBytes, MaxBundleEntries: cfg.MaxBundleEntries,
-		Logger: log, Registry: cfg.Registry, Now: cfg.Now,
-		WriteCheckers: map[string]rest.WriteChecker{"Subscription": subs},
-		Operations:    subs.Operations(),
-		Advertise:     subs.Advertise,
+		Logger: log, Registry: reg, Now: cfg.Now, Profiles: profileSet,
+		WriteCheckers: checkers,
+		Operations:    append(subs.Operations(), statsOperation(service, cal)),
+		Advertise: func(c *fhir.Capabilities) {
+			subs.Advertise(c)
+			published.Advertise(c)
+		},
 	}
-	var svc *rest.Service
 	var wf *telederm.Workflow
 	if !cfg.NoWorkflow {
-		if wf, err = newWorkflow(cfg, nil, log); err != nil {
+		if wf, err = newWorkflow(cfg, cal, profileSet, log); err != nil {
 			return nil, errors.Join(err, repo.Close())
 		}
 		restCfg.CommitHook = wf
-		restCfg.Operations = append(restCfg.Operations, wf.Operations(func() *rest.Service { return svc })...)
+		restCfg.Operations = append(restCfg.Operations, wf.Operations(service)...)
 	}
 	apiCfg := api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping}
 	var trail *audit.Trail
@@ -178,10 +203,6 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	srv.stopSweep = stop
 	go srv.sweepBlobs(sweepCtx, blobs, orHour(cfg.BlobSweepEvery), orHour(cfg.BlobGrace), log)
 	if wf != nil {
-		now := cfg.Now
-		if now == nil {
-			now = time.Now
-		}
 		every := cfg.OverdueEvery
 		if every <= 0 {
 			every = time.Minute

@@ -42,8 +42,20 @@ const (
 // MedicationStatement.
 func (g *Generator) ReferralBundle() []byte {
 	b := &bundle{}
-	g.referral(b, Referrer{}, g.workingTime(epoch, windowDays))
+	g.acceptedReferral(b)
 	return b.json()
+}
+
+// acceptedReferral adds one referral with its own practice to b, as a
+// server that refuses photos below the quality floor accepts it: small
+// photos are already retaken (the draw is kept, so the stream of a seed
+// does not change).
+func (g *Generator) acceptedReferral(b *bundle) {
+	one := &bundle{}
+	if info := g.referral(one, Referrer{}, g.workingTime(epoch, windowDays)); info.SmallPhotos {
+		one.resizePhotos()
+	}
+	b.entries = append(b.entries, one.entries...)
 }
 
 // Referrer is where a referral comes from when the practice is already

@@ -66,7 +66,7 @@ func (g *Generator) IngestBundle(kind string) []byte {
 	case KindReferral:
 		b := &bundle{}
 		for range IngestReferrals {
-			g.referral(b, Referrer{}, g.workingTime(epoch, windowDays))
+			g.acceptedReferral(b)
 		}
 		return b.json()
 	case KindClinical:

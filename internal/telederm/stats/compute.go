@@ -242,7 +242,13 @@ func collect(in Input) []referral {
 				latest, latestAt = d, at
 			}
 		}
-		if first != nil {
+		if d, end, ok := linkedAnswer(task, advice[id], r.submitted); ok {
+			// The workflow's record wins: the clock it stopped and the
+			// advice it linked last (Task.output is in issue order), so a
+			// consultant's clock does not decide.
+			r.isAnswered, r.answered = true, end
+			r.outcome = codeIn(get(d, "conclusionCode", 0), AdviceOutcomeSystem)
+		} else if first != nil {
 			r.isAnswered = true
 			r.outcome = codeIn(get(latest, "conclusionCode", 0), AdviceOutcomeSystem)
 			r.answered = firstAt
@@ -253,6 +259,30 @@ func collect(in Input) []referral {
 		out = append(out, r)
 	}
 	return out
+}
+
+// linkedAnswer is the advice the referral's Task links last and the time
+// its clock stopped, when the Task records an answer to the current
+// submission.
+func linkedAnswer(task Resource, advice []Resource, submitted time.Time) (Resource, time.Time, bool) {
+	if task == nil {
+		return nil, time.Time{}, false
+	}
+	end, ok := instant(str(task, "executionPeriod", "end"))
+	if !ok || end.Before(submitted) {
+		return nil, time.Time{}, false
+	}
+	outputs, _ := task["output"].([]any)
+	for i := len(outputs) - 1; i >= 0; i-- {
+		o, _ := outputs[i].(map[string]any)
+		ref := str(o, "valueReference", "reference")
+		for _, d := range advice {
+			if self(d) == ref {
+				return d, end, true
+			}
+		}
+	}
+	return nil, time.Time{}, false
 }
 
 // IsReferral reports whether sr is a ServiceRequest the workflow counts: a
