@@ -5,8 +5,17 @@ ADDR    ?= :8080
 
 .PHONY: run build test vet fmt-check js-deps bench bench-go gen clean
 
-## run: start the server on the embedded store in $(DATA) (auth off: sandbox)
+# Referrals the sandbox is seeded with on first start (the modelled
+# service saw 800+ in 17 months); SEED_REFERRALS=0 starts empty.
+SEED_REFERRALS ?= 800
+
+## run: start the server on the embedded store in $(DATA) (auth off: sandbox);
+## on first start (no database yet) seed a realistic region into it
 run:
+	@if [ "$(SEED_REFERRALS)" != "0" ] && [ ! -e "$(DATA)/telederm.db" ]; then \
+		echo "first start: seeding a sandbox region of $(SEED_REFERRALS) referrals into $(DATA) (SEED_REFERRALS=0 starts empty)"; \
+		$(GO) run ./cmd/telederm seed --data $(DATA) --referrals $(SEED_REFERRALS) || exit 1; \
+	fi
 	$(GO) run ./cmd/telederm serve --addr $(ADDR) --data $(DATA) --auth off --log-format text
 
 ## build: the telederm binary in bin/
@@ -41,10 +50,10 @@ bench: build
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## gen: regenerate the tables built from ../shared/spec (search parameters,
-## summary elements, compartments); the results are committed
+## gen: regenerate what is built from ../shared/spec (search parameters,
+## summary elements, compartments, profile snapshots); the results are committed
 gen:
-	$(GO) generate ./fhir/...
+	$(GO) generate ./fhir/... ./profiles/...
 
 clean:
 	rm -rf bin

@@ -29,6 +29,8 @@ type serveConfig struct {
 	shutdownTimeout                            time.Duration
 	audit                                      string // on or off
 	subscriptionsAllow                         string
+	// The teledermatology workflow's operator files and service.
+	triageRules, holidays, serviceOwner string
 }
 
 // parseServeFlags reads flags; each flag's default comes from its
@@ -51,6 +53,9 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.StringVar(&c.sync, "sync", env("TELEDERM_SYNC", "normal"), "commit durability: normal survives a process crash, full also an OS crash (TELEDERM_SYNC)")
 	fs.StringVar(&c.audit, "audit", env("TELEDERM_AUDIT", "on"), "audit trail of every request in <data>/audit.db: on, or off for benchmarks and throwaway sandboxes (TELEDERM_AUDIT)")
 	fs.StringVar(&c.subscriptionsAllow, "subscriptions-allow", env("TELEDERM_SUBSCRIPTIONS_ALLOW", ""), "hosts subscription notifications may go to although loopback, private or plain http: HOST[:PORT],... with PORT a number or * (e.g. 127.0.0.1:*); other endpoints must be https on public addresses (TELEDERM_SUBSCRIPTIONS_ALLOW)")
+	fs.StringVar(&c.triageRules, "triage-rules", env("TELEDERM_TRIAGE_RULES", ""), "pathway rules file (JSON, checked against the rules schema at start); default the committed NICE NG12 rules (TELEDERM_TRIAGE_RULES)")
+	fs.StringVar(&c.holidays, "holidays", env("TELEDERM_HOLIDAYS", ""), "bank-holiday calendar for working-day due dates: JSON {\"timezone\": ..., \"holidays\": [\"2026-12-25\", ...]}; default England and Wales 2025-2028 (TELEDERM_HOLIDAYS)")
+	fs.StringVar(&c.serviceOwner, "service-owner", env("TELEDERM_SERVICE_OWNER", ""), "reference of the dermatology service (Organization/id) that owns referrals naming no performer (TELEDERM_SERVICE_OWNER)")
 	fs.StringVar(&c.logFormat, "log-format", env("TELEDERM_LOG_FORMAT", "json"), "log format: json or text (TELEDERM_LOG_FORMAT)")
 	maxBody := fs.String("max-body", env("TELEDERM_MAX_BODY", "16MiB"), "largest request body (TELEDERM_MAX_BODY)")
 	maxBinary := fs.String("max-binary", env("TELEDERM_MAX_BINARY", "16MiB"), "largest Binary content (TELEDERM_MAX_BINARY)")
@@ -134,6 +139,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		MaxBodyBytes: cfg.maxBody, MaxBinaryBytes: cfg.maxBinary, Logger: log,
 		MaxBundleBytes: cfg.maxBundle, MaxBundleEntries: cfg.maxBundleEntries,
 		NoAudit: cfg.audit == "off", SubscriptionsAllow: cfg.subscriptionsAllow,
+		TriageRules: cfg.triageRules, Holidays: cfg.holidays, ServiceOwner: cfg.serviceOwner,
 	})
 	if err != nil {
 		return err

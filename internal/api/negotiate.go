@@ -11,6 +11,7 @@ const (
 	mimeFHIRJSON = "application/fhir+json"
 	mimeJSON     = "application/json"
 	mimePatch    = "application/json-patch+json"
+	mimeCSV      = "text/csv"
 )
 
 // format is what a client asked to receive.
@@ -22,6 +23,10 @@ type format struct {
 	// contentType to answer FHIR JSON with.
 	contentType string
 	pretty      bool
+	// csv is set when the client asked for CSV (_format=csv or text/csv),
+	// which only report operations ($stats) produce; any other successful
+	// answer is then 406.
+	csv bool
 }
 
 // negotiate reads _format, Accept and _pretty. ok is false when the client
@@ -37,6 +42,9 @@ func negotiate(r *http.Request) (f format, ok bool) {
 			return f, true
 		case mimeJSON:
 			f.fhir, f.contentType = true, mimeJSON
+			return f, true
+		case "csv", mimeCSV:
+			f.csv = true
 			return f, true
 		default:
 			return f, false

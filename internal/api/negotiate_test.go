@@ -83,3 +83,20 @@ func TestPreferReturn(t *testing.T) {
 		}
 	}
 }
+
+func TestNegotiateCSV(t *testing.T) {
+	for _, tt := range []struct {
+		url  string
+		want bool
+	}{
+		{"/ServiceRequest/$stats?_format=csv", true},
+		{"/ServiceRequest/$stats?_format=text/csv", true},
+		{"/ServiceRequest/$stats?_format=json", false},
+		{"/ServiceRequest/$stats", false},
+	} {
+		f, ok := negotiate(httptest.NewRequest("GET", tt.url, nil))
+		if !ok || f.csv != tt.want {
+			t.Errorf("%s: ok=%v csv=%v, want csv=%v", tt.url, ok, f.csv, tt.want)
+		}
+	}
+}

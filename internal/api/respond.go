@@ -25,6 +25,12 @@ func (s *server) writeResponse(w http.ResponseWriter, r *http.Request, f format,
 			w.Header().Set("Content-Location", resp.Location)
 		}
 	}
+	if f.csv && resp.OK() && !strings.HasPrefix(resp.ContentType, mimeCSV) {
+		o := fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported, "only report operations ($stats) answer in CSV; ask for FHIR JSON", "_format")
+		f.csv = false
+		s.writeResponse(w, r, f, rest.Response{Status: http.StatusNotAcceptable, Body: o.JSON(), Outcome: o})
+		return
+	}
 	body := resp.Body
 	if body == nil {
 		w.WriteHeader(resp.Status)

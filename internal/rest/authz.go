@@ -32,6 +32,9 @@ package rest
 //     constraint, or search that patient's compartment) or get a 403 that
 //     says how to narrow it.
 //   - AuditEvent is written by the server only: every client write is 405.
+//   - An AccessPolicy (Config) may narrow user/ scopes further on some
+//     types; its constraint is ANDed to each user/ scope's own, so it is
+//     enforced exactly like a granular scope everywhere above.
 
 import (
 	"context"
@@ -98,6 +101,10 @@ func (s *Service) permitFor(ctx context.Context, typ string, op access.Op) (perm
 			}
 			r.patient = g.Patient
 		}
+		if sc.Context == access.UserContext && s.cfg.AccessPolicy != nil {
+			sc = narrowed(sc, s.cfg.AccessPolicy.Narrowing(ctx, g, typ))
+			r.scope = sc
+		}
 		if len(sc.Criteria) > 0 {
 			r.where, r.broken = s.parseConstraint(typ, sc.Criteria)
 		}
@@ -110,6 +117,23 @@ func (s *Service) permitFor(ctx context.Context, typ string, op access.Op) (perm
 		return p, denied(typ, op, why, g.Patient), false
 	}
 	return p, Response{}, true
+}
+
+// narrowed is sc with the access policy's extra constraint ANDed to its
+// own (a copy: grants are shared).
+func narrowed(sc access.Scope, extra url.Values) access.Scope {
+	if len(extra) == 0 {
+		return sc
+	}
+	c := url.Values{}
+	for k, v := range sc.Criteria {
+		c[k] = append([]string(nil), v...)
+	}
+	for k, v := range extra {
+		c[k] = append(c[k], v...)
+	}
+	sc.Criteria = c
+	return sc
 }
 
 // patientReachable reports whether patient/ scopes can reach resources of

@@ -45,6 +45,17 @@ type Operation struct {
 	Run func(ctx context.Context, id string, params url.Values, body []byte) Response
 }
 
+// AccessPolicy narrows what user-level tokens reach beyond their SMART
+// scopes: the teledermatology policy lets a practice's users see only
+// their practice's referrals. patient/ and system/ scopes are not passed
+// to it.
+type AccessPolicy interface {
+	// Narrowing returns search parameters every resource of typ must match
+	// for the user of g to reach it (ANDed to each user/ scope's own
+	// constraint), or nil when typ is not narrowed.
+	Narrowing(ctx context.Context, g *access.Grant, typ string) url.Values
+}
+
 // Operations are the operations registered through Config.Operations.
 func (s *Service) Operations() []Operation { return s.cfg.Operations }
 

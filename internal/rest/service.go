@@ -55,6 +55,9 @@ type Config struct {
 	// publishes: in $validate, and on every write of a resource whose
 	// meta.profile claims one of them. Nil means none are published.
 	Profiles ProfileValidator
+	// AccessPolicy, when set, narrows user/ scopes beyond what SMART
+	// scopes say (hooks.go).
+	AccessPolicy AccessPolicy
 	// Advertise, when set, adds to the CapabilityStatement what the
 	// parts outside this package support (extensions, profiles).
 	Advertise func(*fhir.Capabilities)

@@ -163,6 +163,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, errors.Join(err, repo.Close())
 		}
 		restCfg.CommitHook = wf
+		restCfg.AccessPolicy = telederm.NewPolicy(service)
 		restCfg.Operations = append(restCfg.Operations, wf.Operations(service)...)
 	}
 	apiCfg := api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping}

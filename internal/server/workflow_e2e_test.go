@@ -309,6 +309,13 @@ func TestReferralWorkflowEndToEnd(t *testing.T) {
 	if !strings.Contains(outcome, `"valueInteger":1`) || !strings.Contains(fastTrack, `"valueInteger":1`) {
 		t.Errorf("$stats outcome %s, fast-track %s; want one each", outcome, fastTrack)
 	}
+	resp, _ = call(t, req(t, http.MethodGet, base+"/ServiceRequest/$stats?_format=csv", "", "", hospital))
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Errorf("$stats as CSV: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if resp, _ := call(t, req(t, http.MethodGet, base+"/Patient/pat-1?_format=csv", "", "", hospital)); resp.StatusCode != http.StatusNotAcceptable {
+		t.Errorf("a read asked for as CSV: %d, want 406", resp.StatusCode)
+	}
 	// The referral app, confined to its patient, may not read the region's numbers.
 	if resp, _ := call(t, req(t, http.MethodGet, base+"/ServiceRequest/$stats", "", "", app)); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("$stats with a patient token: %d, want 403", resp.StatusCode)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/internal/rest"
@@ -59,6 +60,14 @@ func (w *Workflow) onAdvice(ctx context.Context, c *rest.Commit, i int) error {
 		}
 		if !CanMove(from, to) {
 			return moveError(from, to)
+		}
+		if sr, err := current(ctx, c, "ServiceRequest", id); err != nil {
+			return err
+		} else if sr != nil && !slices.Equal(accessOf(dr), accessOf(sr)) {
+			setAccess(dr, accessOf(sr))
+			if err := c.Replace(i, encode(dr)); err != nil {
+				return err
+			}
 		}
 		if from == to && from != StateSubmitted && from != StateInReview {
 			// An amended advice with the same outcome: link it, keep the clock.

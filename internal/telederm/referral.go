@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/internal/rest"
@@ -31,6 +32,16 @@ func (w *Workflow) onReferral(ctx context.Context, c *rest.Commit, i int) error 
 	}
 	if !isReferral(sr) {
 		return nil
+	}
+	orgs, err := w.accessFor(ctx, c, sr)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(accessOf(sr), orgs) {
+		setAccess(sr, orgs)
+		if err := c.Replace(i, encode(sr)); err != nil {
+			return err
+		}
 	}
 	var to State
 	switch status := str(sr, "status"); status {
@@ -104,6 +115,9 @@ func (w *Workflow) submit(ctx context.Context, c *rest.Commit, i int, sr, task d
 	if err := c.Replace(i, encode(sr)); err != nil {
 		return err
 	}
+	if err := labelRelated(ctx, c, related, accessOf(sr)); err != nil {
+		return err
+	}
 	days := a.SLADays
 	if days <= 0 {
 		days = 3
@@ -141,4 +155,52 @@ func (w *Workflow) checkProfiles(ctx context.Context, o *fhir.Outcome, sr doc, r
 			}
 		}
 	}
+}
+
+// labelRelated gives the referral's photos and observations (those based
+// on it) the referral's access labels.
+func labelRelated(ctx context.Context, c *rest.Commit, related []doc, orgs []string) error {
+	for _, d := range related {
+		typ := str(d, "resourceType")
+		if !narrowedTypes[typ] || slices.Equal(accessOf(d), orgs) {
+			continue
+		}
+		setAccess(d, orgs)
+		if err := put(ctx, c, typ, str(d, "id"), d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// onBasedOn labels a photo or observation written for a referral (after
+// it was submitted, say) with the referral's access labels.
+func (w *Workflow) onBasedOn(ctx context.Context, c *rest.Commit, i int) error {
+	ch := c.Changes()[i]
+	if ch.Deleted {
+		return nil
+	}
+	d, err := decode(ch.Body)
+	if err != nil {
+		return err
+	}
+	var orgs []string
+	for _, r := range refs(d["basedOn"]) {
+		typ, id, ok := localRef(r, w.cfg.BaseURL)
+		if !ok || typ != "ServiceRequest" {
+			continue
+		}
+		sr, err := current(ctx, c, typ, id)
+		if err != nil {
+			return err
+		}
+		if sr != nil && isReferral(sr) {
+			orgs = append(orgs, accessOf(sr)...)
+		}
+	}
+	if len(orgs) == 0 || slices.Equal(accessOf(d), orgs) {
+		return nil
+	}
+	setAccess(d, orgs)
+	return c.Replace(i, encode(d))
 }

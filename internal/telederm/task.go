@@ -28,6 +28,7 @@ func (w *Workflow) setState(ctx context.Context, c *rest.Commit, id string, base
 	focus := doc{"reference": "ServiceRequest/" + id}
 	task["focus"], task["basedOn"] = focus, []any{focus}
 	if sr != nil {
+		setAccess(task, accessOf(sr))
 		if s := obj(sr, "subject"); s != nil {
 			task["for"] = s
 		}

@@ -70,6 +70,7 @@ func (w *Workflow) onTask(ctx context.Context, c *rest.Commit, i int) error {
 			delete(next, k)
 		}
 	}
+	setAccess(next, accessOf(prev)) // the labels are the workflow's
 	if err := w.setState(ctx, c, ch.ID, next, nil, to, zeroTime); err != nil {
 		return err
 	}

@@ -86,6 +86,8 @@ func (w *Workflow) BeforeCommit(ctx context.Context, c *rest.Commit) error {
 			err = w.onTask(ctx, c, i)
 		case "DiagnosticReport":
 			err = w.onAdvice(ctx, c, i)
+		case "Media", "Observation":
+			err = w.onBasedOn(ctx, c, i)
 		}
 		if err != nil {
 			return err

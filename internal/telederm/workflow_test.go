@@ -69,6 +69,7 @@ func newWorkflowService(t *testing.T, clk *clock) (*rest.Service, *Workflow) {
 	}
 	params := search.DefaultParams()
 	for _, sp := range []string{
+		`{"resourceType":"SearchParameter","url":"` + canonical + `SearchParameter/referral-access","code":"referral-access","type":"token","base":["ServiceRequest","Task","DiagnosticReport","Media","Observation"],"expression":"iif(meta.security.where(system = '` + accessSystem + `').exists(), meta.security.where(system = '` + accessSystem + `'), 'open')"}`,
 		`{"resourceType":"SearchParameter","url":"` + canonical + `SearchParameter/Task-worklist-rank","code":"worklist-rank","type":"number","base":["Task"],"expression":"Task.extension('` + rankExtension + `').value"}`,
 		`{"resourceType":"SearchParameter","url":"` + canonical + `SearchParameter/Task-due","code":"due","type":"date","base":["Task"],"expression":"Task.restriction.period.end"}`,
 	} {
@@ -82,8 +83,10 @@ func newWorkflowService(t *testing.T, clk *clock) (*rest.Service, *Workflow) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := rest.New(repo, blobs, codec, rest.Config{BaseURL: testBase, Now: clk.now, CommitHook: w,
-		Registry: search.NewRegistry(params), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var svc *rest.Service
+	svc = rest.New(repo, blobs, codec, rest.Config{BaseURL: testBase, Now: clk.now, CommitHook: w,
+		AccessPolicy: NewPolicy(func() *rest.Service { return svc }),
+		Registry:     search.NewRegistry(params), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return svc, w
 }
 
