@@ -85,8 +85,13 @@ func object(t testing.TB, b []byte) map[string]any {
 	return m
 }
 
-// withoutServerMeta drops meta.versionId and meta.lastUpdated (and meta
-// itself when nothing else is left), which the server owns.
+// referralAccess is the system of the security labels Telederm's workflow
+// puts on a referral's resources (who may see them: profiles/README.md).
+const referralAccess = "https://telederm.example/fhir/referral-access"
+
+// withoutServerMeta drops meta.versionId and meta.lastUpdated, and the
+// referral access labels, which the server owns (and meta itself when
+// nothing else is left).
 func withoutServerMeta(m map[string]any) map[string]any {
 	meta, ok := m["meta"].(map[string]any)
 	if !ok {
@@ -94,6 +99,19 @@ func withoutServerMeta(m map[string]any) map[string]any {
 	}
 	delete(meta, "versionId")
 	delete(meta, "lastUpdated")
+	if labels, ok := meta["security"].([]any); ok {
+		var keep []any
+		for _, l := range labels {
+			if lm, _ := l.(map[string]any); lm["system"] != referralAccess {
+				keep = append(keep, l)
+			}
+		}
+		if len(keep) == 0 {
+			delete(meta, "security")
+		} else {
+			meta["security"] = keep
+		}
+	}
 	if len(meta) == 0 {
 		delete(m, "meta")
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -240,6 +241,17 @@ func TestReferralWorkflowEndToEnd(t *testing.T) {
 		t.Errorf("submitted referral not triaged: %s", mustMarshal(sr))
 	}
 	hospitalHook.waitFor(t, "referral-submitted", srRef)
+	if tr := fhirCall(http.MethodGet, srRef+"/$triage", "", hospital, http.StatusOK); !strings.Contains(parameter(tr, "pathway"), "suspected-cancer") {
+		t.Errorf("$triage of the stored referral: %s", mustMarshal(tr))
+	}
+	// The published profile checks any resource on request: a referral
+	// without its category is named at the element.
+	badDoc := maps.Clone(sr)
+	delete(badDoc, "category")
+	v := fhirCall(http.MethodPost, "ServiceRequest/$validate?profile="+url.QueryEscape(tdm+"StructureDefinition/telederm-referral"), mustMarshal(badDoc), hospital, http.StatusOK)
+	if !strings.Contains(mustMarshal(v), `"ServiceRequest.category"`) {
+		t.Errorf("$validate?profile= of a referral without category: %s", mustMarshal(v))
+	}
 
 	// The consultant's worklist: the fast-track referral first, with its
 	// patient, photos and checklist in the same Bundle.

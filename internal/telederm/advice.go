@@ -15,7 +15,7 @@ import (
 // state from its outcome code, stops the clock and links the advice.
 func (w *Workflow) onAdvice(ctx context.Context, c *rest.Commit, i int) error {
 	ch := c.Changes()[i]
-	if ch.Deleted {
+	if ch.Deleted || !basedOnRequest(ch.Index) {
 		return nil
 	}
 	dr, err := decode(ch.Body)

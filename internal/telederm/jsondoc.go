@@ -99,7 +99,7 @@ func codingOf(v any, system string, codes ...string) string {
 // referral: its performerType is a dermatologist or the dermatology
 // service (as the subscription topics decide).
 func isReferral(sr doc) bool {
-	return hasCoding(sr["performerType"], snomed, dermatologist, dermatologyServic)
+	return hasCoding(sr["performerType"], snomed, dermatologist, dermatologyService)
 }
 
 // setExtension replaces the extensions of url on m with ext (none when nil).

@@ -20,7 +20,7 @@ const (
 
 	snomed            = "http://snomed.info/sct"
 	dermatologist     = "18803008"
-	dermatologyServic = "700241009"
+	dermatologyService = "700241009"
 
 	// FlagOverdue tags a referral's Task once its due date has passed
 	// without advice; the referral-overdue topic fires on it.

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/rest"
 )
 
@@ -15,6 +16,9 @@ import (
 // revoked cancels it. Other status changes are the workflow's own.
 func (w *Workflow) onReferral(ctx context.Context, c *rest.Commit, i int) error {
 	ch := c.Changes()[i]
+	if !ch.Deleted && !dermatologyIndexed(ch.Index) {
+		return nil // not a referral: skip the reads and the decode
+	}
 	task, err := current(ctx, c, "Task", ch.ID)
 	if err != nil {
 		return err
@@ -177,8 +181,8 @@ func labelRelated(ctx context.Context, c *rest.Commit, related []doc, orgs []str
 // it was submitted, say) with the referral's access labels.
 func (w *Workflow) onBasedOn(ctx context.Context, c *rest.Commit, i int) error {
 	ch := c.Changes()[i]
-	if ch.Deleted {
-		return nil
+	if ch.Deleted || !basedOnRequest(ch.Index) {
+		return nil // most Observations are no referral's: skip the decode
 	}
 	d, err := decode(ch.Body)
 	if err != nil {
@@ -203,4 +207,28 @@ func (w *Workflow) onBasedOn(ctx context.Context, c *rest.Commit, i int) error {
 	}
 	setAccess(d, orgs)
 	return c.Replace(i, encode(d))
+}
+
+// basedOnRequest reports, from a version's index entries, whether it is
+// based on a ServiceRequest.
+func basedOnRequest(es []search.Entry) bool {
+	for _, e := range es {
+		if e.Param == "based-on" && e.Kind == search.Reference && e.RefType == "ServiceRequest" {
+			return true
+		}
+	}
+	return false
+}
+
+// dermatologyIndexed reports, from a ServiceRequest's index entries,
+// whether its performerType makes it a referral (isReferral on the body
+// decides the same).
+func dermatologyIndexed(es []search.Entry) bool {
+	for _, e := range es {
+		if e.Param == "performer-type" && e.Kind == search.Token && (e.System == snomed || e.System == "") &&
+			(e.Code == dermatologist || e.Code == dermatologyService) {
+			return true
+		}
+	}
+	return false
 }
