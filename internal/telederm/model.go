@@ -18,8 +18,8 @@ const (
 
 	checklistSystem = canonical + "CodeSystem/seven-point-checklist"
 
-	snomed            = "http://snomed.info/sct"
-	dermatologist     = "18803008"
+	snomed             = "http://snomed.info/sct"
+	dermatologist      = "18803008"
 	dermatologyService = "700241009"
 
 	// FlagOverdue tags a referral's Task once its due date has passed
