@@ -1,11 +1,14 @@
 package rest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/telederm/telederm/fhir"
@@ -105,6 +108,70 @@ func (c *Commit) Put(ctx context.Context, typ, id string, body []byte) (store.Ch
 	}
 	c.changes = append(c.changes, ch)
 	return ch, nil
+}
+
+// Amend writes an edited copy of typ/id, a resource that exists (in the
+// commit, or stored): the commit's own version is replaced, a stored one
+// gets a new version. doc is the whole resource as JSON values (numbers as
+// json.Number keep their text). Unlike Replace and Put it is not parsed
+// and validated again: it is for the server's small edits of a resource
+// that was validated when it was written (a security label, a priority,
+// an extension), where a full render would cost more than the rest of the
+// write. Binary is refused, as are a changed type or id.
+func (c *Commit) Amend(ctx context.Context, typ, id string, doc map[string]any) error {
+	if typ == "Binary" {
+		return errors.New("rest: commit hook cannot write Binary")
+	}
+	if doc["resourceType"] != typ || doc["id"] != id {
+		return fmt.Errorf("rest: amend of %s/%s with a body for %v/%v", typ, id, doc["resourceType"], doc["id"])
+	}
+	i := c.index(typ, id)
+	var prev int64
+	method := store.MethodUpdate
+	blobRef := ""
+	if i >= 0 {
+		old := c.changes[i]
+		if old.Deleted {
+			return fmt.Errorf("rest: amend of %s/%s, which the commit deletes", typ, id)
+		}
+		prev, method, blobRef = old.PrevVersion, old.Method, old.BlobRef
+	} else {
+		cur, err := c.s.repo.Current(ctx, typ, id)
+		if err != nil {
+			return err
+		}
+		if cur.Deleted {
+			return fmt.Errorf("rest: amend of deleted %s/%s", typ, id)
+		}
+		prev = cur.VersionID
+	}
+	version := prev + 1
+	meta, _ := doc["meta"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	meta["versionId"] = strconv.FormatInt(version, 10)
+	meta["lastUpdated"] = c.now.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	doc["meta"] = meta
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("rest: amend %s/%s: %w", typ, id, err)
+	}
+	body := bytes.TrimRight(buf.Bytes(), "\n")
+	index, err := c.s.indexEntries(body)
+	if err != nil {
+		return err
+	}
+	ch := store.Change{Type: typ, ID: id, PrevVersion: prev, Version: version, LastUpdated: c.now,
+		Method: method, Body: body, BlobRef: blobRef, Index: index}
+	if i >= 0 {
+		c.changes[i] = ch
+	} else {
+		c.changes = append(c.changes, ch)
+	}
+	return nil
 }
 
 // Current returns the version of typ/id the commit writes, or else the

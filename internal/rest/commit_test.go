@@ -126,3 +126,74 @@ func TestCommitHook(t *testing.T) {
 		t.Errorf("a refused commit wrote Basic/f: %d", r.Status)
 	}
 }
+
+// amendHook amends the Basic being written and a stored Basic "other".
+type amendHook struct{}
+
+func (amendHook) BeforeCommit(ctx context.Context, c *Commit) error {
+	ch := c.Changes()[0]
+	if ch.Type != "Basic" || ch.ID == "other" {
+		return nil
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(ch.Body, &doc); err != nil {
+		return err
+	}
+	doc["code"] = map[string]any{"text": "amended <&>"}
+	if err := c.Amend(ctx, "Basic", ch.ID, doc); err != nil {
+		return err
+	}
+	other, err := c.Current(ctx, "Basic", "other")
+	if err != nil {
+		return err
+	}
+	var od map[string]any
+	if err := json.Unmarshal(other.Body, &od); err != nil {
+		return err
+	}
+	od["code"] = map[string]any{"text": "touched by " + ch.ID}
+	if err := c.Amend(ctx, "Basic", "other", od); err != nil {
+		return err
+	}
+	return c.Amend(ctx, "Basic", "nope", map[string]any{"resourceType": "Patient", "id": "nope"})
+}
+
+// Amend rewrites the commit's own version and adds a version of a stored
+// resource, with meta and index entries the server's; it refuses a body
+// for another resource.
+func TestCommitAmend(t *testing.T) {
+	s := newCommitHookService(t, nil)
+	ctx := t.Context()
+	if r := s.Update(ctx, "Basic", "other", []byte(`{"resourceType":"Basic","id":"other","code":{"text":"plain"}}`), ""); !r.OK() {
+		t.Fatal(r.Status)
+	}
+	s.cfg.CommitHook = amendHook{}
+	r := s.Update(ctx, "Basic", "a", []byte(`{"resourceType":"Basic","id":"a","code":{"text":"client"}}`), "")
+	if r.Status != http.StatusInternalServerError {
+		t.Fatalf("a hook error (amend of a body for another resource) should fail the write: %d %s", r.Status, r.Body)
+	}
+	s.cfg.CommitHook = amendOnly{}
+	r = s.Update(ctx, "Basic", "a", []byte(`{"resourceType":"Basic","id":"a","code":{"text":"client"}}`), "")
+	if !r.OK() || !strings.Contains(string(r.Body), `"amended <&>"`) || !strings.Contains(string(r.Body), `"versionId":"1"`) {
+		t.Fatalf("amended create: %d %s", r.Status, r.Body)
+	}
+	other := s.Read(ctx, "Basic", "other")
+	if !strings.Contains(string(other.Body), "touched by a") || !strings.Contains(string(other.Body), `"versionId":"2"`) {
+		t.Errorf("stored resource amended: %s", other.Body)
+	}
+	found, err := s.SystemSearch(ctx, "Basic", url.Values{"code:text": {"amended"}})
+	if err != nil || len(found) != 1 {
+		t.Errorf("the amended version is indexed: %d %v", len(found), err)
+	}
+}
+
+// amendOnly is amendHook without the bad amend at the end.
+type amendOnly struct{}
+
+func (amendOnly) BeforeCommit(ctx context.Context, c *Commit) error {
+	err := amendHook{}.BeforeCommit(ctx, c)
+	if err != nil && strings.Contains(err.Error(), "nope") {
+		return nil
+	}
+	return err
+}

@@ -65,7 +65,7 @@ func (w *Workflow) onAdvice(ctx context.Context, c *rest.Commit, i int) error {
 			return err
 		} else if sr != nil && !slices.Equal(accessOf(dr), accessOf(sr)) {
 			setAccess(dr, accessOf(sr))
-			if err := c.Replace(i, encode(dr)); err != nil {
+			if err := put(ctx, c, "DiagnosticReport", ch.ID, dr); err != nil {
 				return err
 			}
 		}

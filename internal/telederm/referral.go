@@ -41,12 +41,8 @@ func (w *Workflow) onReferral(ctx context.Context, c *rest.Commit, i int) error 
 	if err != nil {
 		return err
 	}
-	if !slices.Equal(accessOf(sr), orgs) {
-		setAccess(sr, orgs)
-		if err := c.Replace(i, encode(sr)); err != nil {
-			return err
-		}
-	}
+	labelled := slices.Equal(accessOf(sr), orgs)
+	setAccess(sr, orgs)
 	var to State
 	switch status := str(sr, "status"); status {
 	case "draft":
@@ -77,7 +73,12 @@ func (w *Workflow) onReferral(ctx context.Context, c *rest.Commit, i int) error 
 		return moveError(from, to)
 	}
 	if to == StateSubmitted && from != StateSubmitted {
-		return w.submit(ctx, c, i, sr, task)
+		return w.submit(ctx, c, i, sr, task) // writes the labels with the rest
+	}
+	if !labelled {
+		if err := put(ctx, c, "ServiceRequest", ch.ID, sr); err != nil {
+			return err
+		}
 	}
 	if to == from && ours {
 		if changed := syncTask(task, sr); changed {
@@ -116,7 +117,7 @@ func (w *Workflow) submit(ctx context.Context, c *rest.Commit, i int, sr, task d
 	if a.Extension != nil {
 		setExtension(sr, triageExtension, a.Extension)
 	}
-	if err := c.Replace(i, encode(sr)); err != nil {
+	if err := put(ctx, c, "ServiceRequest", id, sr); err != nil {
 		return err
 	}
 	if err := labelRelated(ctx, c, related, accessOf(sr)); err != nil {
@@ -206,7 +207,7 @@ func (w *Workflow) onBasedOn(ctx context.Context, c *rest.Commit, i int) error {
 		return nil
 	}
 	setAccess(d, orgs)
-	return c.Replace(i, encode(d))
+	return put(ctx, c, ch.Type, ch.ID, d)
 }
 
 // basedOnRequest reports, from a version's index entries, whether it is

@@ -120,12 +120,20 @@ func current(ctx context.Context, c *rest.Commit, typ, id string) (doc, error) {
 
 // put writes body as typ/id in the commit: replacing the commit's own
 // version when it has one, else as the next stored version.
+//
+// An existing resource is amended without a second validation (the
+// workflow edits what was validated when written); a new one (the
+// referral's first Task) is parsed and validated like a client's.
 func put(ctx context.Context, c *rest.Commit, typ, id string, body doc) error {
 	body["resourceType"], body["id"] = typ, id
-	if i := c.Find(typ, id); i >= 0 {
-		return c.Replace(i, encode(body))
+	v, err := c.Current(ctx, typ, id)
+	switch {
+	case err == nil && !v.Deleted:
+		return c.Amend(ctx, typ, id, body)
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
 	}
-	_, err := c.Put(ctx, typ, id, encode(body))
+	_, err = c.Put(ctx, typ, id, encode(body))
 	return err
 }
 
