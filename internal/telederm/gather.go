@@ -62,20 +62,23 @@ func (w *Workflow) collect(ctx context.Context, rd reader, c *rest.Commit, id st
 		}
 		byKey[key] = d
 	}
-	// Stored first, then the commit's versions over them.
-	searches := []struct {
+	// Stored first, then the commit's versions over them. Nothing stored
+	// can point at a referral (or a patient) the commit creates, so those
+	// searches are left out: a referral is usually submitted in the
+	// transaction that creates it.
+	type query struct {
 		typ    string
 		params url.Values
-	}{
-		{"Media", url.Values{"based-on": {srRef}}},
-		{"Observation", url.Values{"based-on": {srRef}}},
-		{"DocumentReference", url.Values{"related": {srRef}}},
 	}
-	if subject != "" {
-		searches = append(searches, struct {
-			typ    string
-			params url.Values
-		}{"Consent", url.Values{"patient": {subject}}})
+	var searches []query
+	if !createdHere(c, "ServiceRequest", id) {
+		searches = append(searches,
+			query{"Media", url.Values{"based-on": {srRef}}},
+			query{"Observation", url.Values{"based-on": {srRef}}},
+			query{"DocumentReference", url.Values{"related": {srRef}}})
+	}
+	if pt, pid, ok := localRef(subject, w.cfg.BaseURL); ok && pt == "Patient" && !createdHere(c, pt, pid) {
+		searches = append(searches, query{"Consent", url.Values{"patient": {"Patient/" + pid}}})
 	}
 	for _, s := range searches {
 		found, err := rd.Search(ctx, s.typ, s.params)
@@ -162,4 +165,14 @@ func relates(d doc, srRef, subject string, direct []string, base string) bool {
 		return subject != "" && slices.Contains(refs(d["patient"]), subject)
 	}
 	return false
+}
+
+// createdHere reports whether the commit creates typ/id (no version of it
+// was stored before).
+func createdHere(c *rest.Commit, typ, id string) bool {
+	if c == nil {
+		return false
+	}
+	i := c.Find(typ, id)
+	return i >= 0 && c.Changes()[i].PrevVersion == 0
 }

@@ -328,3 +328,22 @@ func TestWorklistAndOverdue(t *testing.T) {
 		t.Errorf("flagging again = %d, %v; want 0 (once only)", n, err)
 	}
 }
+
+// Photos stored with a draft count when the GP later submits it on its
+// own (triage finds them in the store, not in the submitting commit).
+func TestSubmitFindsStoredPhotos(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	svc, _ := newWorkflowService(t, clk)
+	ctx := t.Context()
+	if r := svc.Bundle(ctx, referralTx("d1", "draft", "rash", true), rest.BundleOptions{}); !r.OK() {
+		t.Fatalf("draft with photo: %d %s", r.Status, r.Body)
+	}
+	sr := read(t, svc, "ServiceRequest", "d1")
+	sr["status"] = "active"
+	if r := svc.Update(ctx, "ServiceRequest", "d1", encode(sr), ""); !r.OK() {
+		t.Fatalf("submit the stored draft: %d %s", r.Status, r.Body)
+	}
+	if s := stateOfTask(t, svc, "d1"); s != StateSubmitted {
+		t.Errorf("state %s", s)
+	}
+}
