@@ -1,9 +1,7 @@
 package rest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -153,13 +151,10 @@ func (c *Commit) Amend(ctx context.Context, typ, id string, doc map[string]any) 
 	meta["versionId"] = strconv.FormatInt(version, 10)
 	meta["lastUpdated"] = c.now.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	doc["meta"] = meta
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
+	body, err := fhir.EncodeResource(doc) // the layout the codec writes
+	if err != nil {
 		return fmt.Errorf("rest: amend %s/%s: %w", typ, id, err)
 	}
-	body := bytes.TrimRight(buf.Bytes(), "\n")
 	index, err := c.s.indexEntries(body)
 	if err != nil {
 		return err

@@ -41,7 +41,7 @@ func publish(ctx context.Context, repo store.Repository, codec *fhir.Codec, reg 
 	if err != nil {
 		return nil, fmt.Errorf("load the published profiles: %w", err)
 	}
-	if err := published.Install(ctx, repo, codec, search.NewIndexer(reg, base), now); err != nil {
+	if err := published.Install(ctx, repo, search.NewIndexer(reg, base), now); err != nil {
 		return nil, fmt.Errorf("publish the profiles: %w", err)
 	}
 	return pv, nil

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/telederm/telederm/fhir"
@@ -28,7 +30,7 @@ const installAttempts = 3
 // from ix), so reads, searches by url and _history treat them like any
 // other resource. ix must be built like the REST layer's (same registry
 // and base URL); nil means the R4 registry and no base.
-func Install(ctx context.Context, repo store.Repository, codec *fhir.Codec, ix *search.Indexer, now time.Time) error {
+func Install(ctx context.Context, repo store.Repository, ix *search.Indexer, now time.Time) error {
 	if ix == nil {
 		ix = search.NewIndexer(nil, "")
 	}
@@ -36,7 +38,7 @@ func Install(ctx context.Context, repo store.Repository, codec *fhir.Codec, ix *
 	var err error
 	for range installAttempts {
 		var changes []store.Change
-		if changes, err = pending(ctx, repo, codec, ix, now); err != nil {
+		if changes, err = pending(ctx, repo, ix, now); err != nil {
 			return err
 		}
 		if len(changes) == 0 {
@@ -52,14 +54,41 @@ func Install(ctx context.Context, repo store.Repository, codec *fhir.Codec, ix *
 	return nil
 }
 
-// pending renders the changes that bring the store up to date.
-func pending(ctx context.Context, repo store.Repository, codec *fhir.Codec, ix *search.Indexer, now time.Time) ([]store.Change, error) {
-	var changes []store.Change
+// canonical is each published resource as the codec renders it (parsed,
+// validated and marshalled once per process: the StructureDefinition
+// snapshots are large, and every server start installs them), decoded.
+var canonical = sync.OnceValues(func() ([]map[string]any, error) {
+	codec, err := fhir.NewCodec()
+	if err != nil {
+		return nil, err
+	}
+	var out []map[string]any
 	for _, r := range all() {
 		res, o := codec.Parse(r.Body)
 		if o != nil {
 			return nil, fmt.Errorf("published: %s/%s does not parse: %v", r.Type, r.ID, o.Error())
 		}
+		body, err := codec.Marshal(res)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := decodeNumbers(body)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, doc)
+	}
+	return out, nil
+})
+
+// pending renders the changes that bring the store up to date.
+func pending(ctx context.Context, repo store.Repository, ix *search.Indexer, now time.Time) ([]store.Change, error) {
+	docs, err := canonical()
+	if err != nil {
+		return nil, err
+	}
+	var changes []store.Change
+	for i, r := range all() {
 		var prev int64
 		cur, err := repo.Current(ctx, r.Type, r.ID)
 		switch {
@@ -69,19 +98,15 @@ func pending(ctx context.Context, repo store.Repository, codec *fhir.Codec, ix *
 			return nil, fmt.Errorf("published: read %s/%s: %w", r.Type, r.ID, err)
 		}
 		if cur != nil && !cur.Deleted {
-			fresh, err := codec.Marshal(res)
-			if err != nil {
-				return nil, err
-			}
-			same, err := sameButMeta(cur.Body, fresh)
+			stored, err := decodeNumbers(cur.Body)
 			if err != nil {
 				return nil, fmt.Errorf("published: %s/%s: %w", r.Type, r.ID, err)
 			}
-			if same {
+			if sameButMeta(stored, docs[i]) {
 				continue
 			}
 		}
-		c, err := render(codec, ix, res, prev, now)
+		c, err := render(ix, r, docs[i], prev, now)
 		if err != nil {
 			return nil, fmt.Errorf("published: %s/%s: %w", r.Type, r.ID, err)
 		}
@@ -90,16 +115,14 @@ func pending(ctx context.Context, repo store.Repository, codec *fhir.Codec, ix *
 	return changes, nil
 }
 
-// render is version prev+1 of res as the REST layer's prepareVersion makes
-// it.
-func render(codec *fhir.Codec, ix *search.Indexer, res *fhir.Resource, prev int64, now time.Time) (store.Change, error) {
+// render is version prev+1 of a published resource as the REST layer
+// would store it: the codec's rendering with meta.versionId and
+// meta.lastUpdated.
+func render(ix *search.Indexer, r resource, canon map[string]any, prev int64, now time.Time) (store.Change, error) {
 	version := prev + 1
-	res.SetMeta(strconv.FormatInt(version, 10), now)
-	body, err := codec.Marshal(res)
-	if err != nil {
-		return store.Change{}, err
-	}
-	doc, err := decodeNumbers(body)
+	doc := maps.Clone(canon)
+	doc["meta"] = map[string]any{"versionId": strconv.FormatInt(version, 10), "lastUpdated": now.UTC().Format("2006-01-02T15:04:05.000Z07:00")}
+	body, err := fhir.EncodeResource(doc)
 	if err != nil {
 		return store.Change{}, err
 	}
@@ -108,25 +131,18 @@ func render(codec *fhir.Codec, ix *search.Indexer, res *fhir.Resource, prev int6
 		return store.Change{}, fmt.Errorf("index: %w", err)
 	}
 	return store.Change{
-		Type: res.Type(), ID: res.ID(), PrevVersion: prev, Version: version,
+		Type: r.Type, ID: r.ID, PrevVersion: prev, Version: version,
 		LastUpdated: now, Method: store.MethodUpdate, Body: body, Index: index,
 	}, nil
 }
 
-// sameButMeta reports whether two renderings of a resource agree on
-// everything but meta.
-func sameButMeta(a, b []byte) (bool, error) {
-	da, err := decodeNumbers(a)
-	if err != nil {
-		return false, err
-	}
-	db, err := decodeNumbers(b)
-	if err != nil {
-		return false, err
-	}
-	delete(da, "meta")
-	delete(db, "meta")
-	return reflect.DeepEqual(da, db), nil
+// sameButMeta reports whether two decoded renderings of a resource agree
+// on everything but meta.
+func sameButMeta(a, b map[string]any) bool {
+	a, b = maps.Clone(a), maps.Clone(b)
+	delete(a, "meta")
+	delete(b, "meta")
+	return reflect.DeepEqual(a, b)
 }
 
 // decodeNumbers decodes resource JSON as the indexer reads it (numbers

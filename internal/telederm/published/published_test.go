@@ -56,7 +56,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) install(t *testing.T, at time.Time) {
 	t.Helper()
-	if err := Install(t.Context(), f.repo, f.codec, f.ix, at); err != nil {
+	if err := Install(t.Context(), f.repo, f.ix, at); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -130,12 +130,7 @@ func TestInstallReplacesChangedAndDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc["description"] = "an older wording"
-	body, _ := json.Marshal(doc)
-	res, o := f.codec.Parse(body)
-	if o != nil {
-		t.Fatal(o.Error())
-	}
-	c, err := render(f.codec, f.ix, res, 1, t0.Add(time.Minute))
+	c, err := render(f.ix, resource{Type: "ValueSet", ID: "photo-view"}, doc, 1, t0.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
