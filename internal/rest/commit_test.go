@@ -3,17 +3,12 @@ package rest
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/telederm/telederm/fhir"
-	"github.com/telederm/telederm/internal/media"
-	"github.com/telederm/telederm/internal/store/sqlite"
 )
 
 // stampHook marks every Basic it sees with a server-written code, adds a
@@ -54,21 +49,7 @@ func (h *stampHook) BeforeCommit(ctx context.Context, c *Commit) error {
 
 func newCommitHookService(t *testing.T, h CommitHook) *Service {
 	t.Helper()
-	dir := t.TempDir()
-	repo, err := sqlite.Open(t.Context(), dir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = repo.Close() })
-	blobs, err := media.NewFileStore(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := fhir.NewCodec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return New(repo, blobs, codec, Config{BaseURL: opsBase, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), CommitHook: h})
+	return newTestService(t, Config{CommitHook: h})
 }
 
 // The hook's rewrite is what is stored and returned, its additions are

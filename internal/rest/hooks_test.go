@@ -2,17 +2,12 @@ package rest
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/internal/access"
-	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/store"
-	"github.com/telederm/telederm/internal/store/sqlite"
 )
 
 // refuseRed refuses every Basic whose body mentions "red", and counts
@@ -29,22 +24,7 @@ func (r *refuseRed) CheckWrite(_ context.Context, c store.Change) *fhir.Outcome 
 
 func newHookedService(t *testing.T, wc WriteChecker) *Service {
 	t.Helper()
-	dir := t.TempDir()
-	repo, err := sqlite.Open(t.Context(), dir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = repo.Close() })
-	blobs, err := media.NewFileStore(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := fhir.NewCodec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return New(repo, blobs, codec, Config{BaseURL: opsBase, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		WriteCheckers: map[string]WriteChecker{"Basic": wc}})
+	return newTestService(t, Config{WriteCheckers: map[string]WriteChecker{"Basic": wc}})
 }
 
 // Every write path runs the type's checker, and a refusal is a 422 that

@@ -16,7 +16,11 @@ import (
 const opsBase = "http://fhir.test"
 
 // newOpsService is a Service on a fresh SQLite store and blob directory.
-func newOpsService(t testing.TB) *Service {
+func newOpsService(t testing.TB) *Service { return newTestService(t, Config{}) }
+
+// newTestService is a Service with cfg (BaseURL defaults to opsBase, logs
+// are discarded) on a fresh SQLite store and blob directory.
+func newTestService(t testing.TB, cfg Config) *Service {
 	t.Helper()
 	dir := t.TempDir()
 	repo, err := sqlite.Open(t.Context(), dir, sqlite.Options{})
@@ -32,7 +36,13 @@ func newOpsService(t testing.TB) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(repo, blobs, codec, Config{BaseURL: opsBase, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = opsBase
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return New(repo, blobs, codec, cfg)
 }
 
 // put stores a resource at its id, failing the test on an error.

@@ -2,20 +2,16 @@ package telederm
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/fhir/search"
-	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
-	"github.com/telederm/telederm/internal/store/sqlite"
+	"github.com/telederm/telederm/internal/rest/resttest"
 )
 
 // fakeTriage fast-tracks referrals whose reason mentions melanoma and
@@ -53,20 +49,6 @@ const testBase = "http://tdm.test/fhir"
 
 func newWorkflowService(t *testing.T, clk *clock) (*rest.Service, *Workflow) {
 	t.Helper()
-	dir := t.TempDir()
-	repo, err := sqlite.Open(t.Context(), dir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = repo.Close() })
-	blobs, err := media.NewFileStore(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := fhir.NewCodec()
-	if err != nil {
-		t.Fatal(err)
-	}
 	params := search.DefaultParams()
 	for _, sp := range []string{
 		`{"resourceType":"SearchParameter","url":"` + canonical + `SearchParameter/referral-access","code":"referral-access","type":"token","base":["ServiceRequest","Task","DiagnosticReport","Media","Observation"],"expression":"iif(meta.security.where(system = '` + accessSystem + `').exists(), meta.security.where(system = '` + accessSystem + `'), 'open')"}`,
@@ -84,9 +66,8 @@ func newWorkflowService(t *testing.T, clk *clock) (*rest.Service, *Workflow) {
 		t.Fatal(err)
 	}
 	var svc *rest.Service
-	svc = rest.New(repo, blobs, codec, rest.Config{BaseURL: testBase, Now: clk.now, CommitHook: w,
-		AccessPolicy: NewPolicy(func() *rest.Service { return svc }),
-		Registry:     search.NewRegistry(params), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	svc, _ = resttest.New(t, rest.Config{BaseURL: testBase, Now: clk.now, CommitHook: w,
+		AccessPolicy: NewPolicy(func() *rest.Service { return svc }), Registry: search.NewRegistry(params)})
 	return svc, w
 }
 

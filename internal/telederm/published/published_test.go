@@ -2,10 +2,7 @@ package published
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,10 +10,9 @@ import (
 
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/fhir/search"
-	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
+	"github.com/telederm/telederm/internal/rest/resttest"
 	"github.com/telederm/telederm/internal/store"
-	"github.com/telederm/telederm/internal/store/sqlite"
 )
 
 const (
@@ -27,31 +23,15 @@ const (
 var t0 = time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
 
 type fixture struct {
-	repo  store.Repository
-	codec *fhir.Codec
-	ix    *search.Indexer
-	svc   *rest.Service // what clients reach, with the read-only checkers
+	repo store.Repository
+	ix   *search.Indexer
+	svc  *rest.Service // what clients reach, with the read-only checkers
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	repo, err := sqlite.Open(t.Context(), dir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = repo.Close() })
-	blobs, err := media.NewFileStore(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := fhir.NewCodec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := rest.New(repo, blobs, codec, rest.Config{BaseURL: base, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		WriteCheckers: WriteCheckers(), Now: func() time.Time { return t0.Add(time.Hour) }})
-	return &fixture{repo: repo, codec: codec, ix: search.NewIndexer(nil, base), svc: svc}
+	svc, repo := resttest.New(t, rest.Config{BaseURL: base, WriteCheckers: WriteCheckers(), Now: func() time.Time { return t0.Add(time.Hour) }})
+	return &fixture{repo: repo, ix: search.NewIndexer(nil, base), svc: svc}
 }
 
 func (f *fixture) install(t *testing.T, at time.Time) {
