@@ -3,14 +3,11 @@ package stats
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/telederm/telederm/fhir"
-	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
-	"github.com/telederm/telederm/internal/store/sqlite"
+	"github.com/telederm/telederm/internal/rest/resttest"
 	"github.com/telederm/telederm/internal/telederm/workdays"
 )
 
@@ -23,22 +20,8 @@ func TestLoadWithSystemSearch(t *testing.T) {
 		t.Skip("writes 2,400 resources")
 	}
 	ctx := context.Background()
-	dir := t.TempDir()
-	repo, err := sqlite.Open(ctx, dir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
-	blobs, err := media.NewFileStore(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := fhir.NewCodec()
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := mon
-	svc := rest.New(repo, blobs, codec, rest.Config{BaseURL: "http://x.example", Now: func() time.Time { return now }})
+	svc, _ := resttest.New(t, rest.Config{BaseURL: "http://x.example", Now: func() time.Time { return now }})
 	create := func(r Resource) string {
 		delete(r, "id")
 		body, _ := json.Marshal(r)
