@@ -89,3 +89,9 @@ require (
 	modernc.org/strutil v1.2.0 // indirect
 	modernc.org/token v1.1.0 // indirect
 )
+
+// FerretDB (a test dependency of internal/store/mongo) pulls in a
+// prometheus client that asks for json-iterator v1.1.12, under which
+// google/fhir's JSON parser rejects primitive extensions in arrays
+// (fhir TestRoundTrip); keep the version google/fhir was built with.
+replace github.com/json-iterator/go => github.com/json-iterator/go v1.1.10

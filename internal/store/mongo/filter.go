@@ -131,13 +131,27 @@ type or []node
 type nor []node
 
 func (a and) render() bson.D {
-	switch len(a) {
+	flat := a.flatten()
+	switch len(flat) {
 	case 0:
 		return bson.D{}
 	case 1:
-		return a[0].render()
+		return flat[0].render()
 	}
-	return bson.D{{Key: "$and", Value: renderAll(a)}}
+	return bson.D{{Key: "$and", Value: renderAll(flat)}}
+}
+
+// flatten lifts the terms of nested conjunctions into this one.
+func (a and) flatten() and {
+	var out and
+	for _, n := range a {
+		if inner, ok := n.(and); ok {
+			out = append(out, inner.flatten()...)
+		} else {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func (a and) eval(d *resourceDoc) bool {
