@@ -245,7 +245,7 @@ func (v verify) eval(d *resourceDoc) bool {
 // answer must be checked in Go.
 func needsEval(n node) bool {
 	switch x := n.(type) {
-	case verify:
+	case verify, ownerRef:
 		return true
 	case and:
 		return slices.ContainsFunc(x, needsEval)
@@ -255,4 +255,29 @@ func needsEval(n node) bool {
 		return slices.ContainsFunc(x, needsEval)
 	}
 	return false
+}
+
+// evalErr reports a look-up that failed while n was evaluated (ownerRef):
+// its answer cannot be trusted.
+func evalErr(n node) error {
+	switch x := n.(type) {
+	case ownerRef:
+		return x.live.err
+	case and:
+		return firstErr(x)
+	case or:
+		return firstErr(x)
+	case nor:
+		return firstErr(x)
+	}
+	return nil
+}
+
+func firstErr(ns []node) error {
+	for _, n := range ns {
+		if err := evalErr(n); err != nil {
+			return err
+		}
+	}
+	return nil
 }

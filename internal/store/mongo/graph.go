@@ -1,7 +1,9 @@
 package mongo
 
 import (
+	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -137,7 +139,7 @@ func (t *translator) compartment(q *search.Query, c *search.Compartment) (node, 
 		return nil, fmt.Errorf("mongo: a compartment needs an owner id, or AnyOwner without one")
 	}
 	if c.AnyOwner {
-		return nil, unsupported("a search of every %s's compartment at once is not supported yet (issue 9)", c.Type)
+		return t.anyOwner(q, c), nil
 	}
 	owner := resourceKey(c.Type, c.ID)
 	refersToOwner := func(params []string) node {
@@ -169,4 +171,83 @@ func (t *translator) compartment(q *search.Query, c *search.Compartment) (node, 
 		members = append(members, and{eq(topField("type"), typ), refersToOwner(links[typ])})
 	}
 	return members, nil
+}
+
+// anyOwner is the union of every live owner's compartment
+// (Patient/$everything without an id): the owners themselves (WithOwner),
+// and the resources of each member type that refer through its parameters
+// to a live owner. The server selects those referring to any owner of the
+// type; whether that owner lives is looked up as candidates come (most of
+// a store is in some patient's compartment, so collecting the members up
+// front would read it all).
+func (t *translator) anyOwner(q *search.Query, c *search.Compartment) node {
+	links := c.ByType
+	if links == nil && q.Type != "" {
+		links = map[string][]string{q.Type: c.Params}
+	}
+	types := make([]string, 0, len(links))
+	for typ, params := range links {
+		if len(params) > 0 {
+			types = append(types, typ)
+		}
+	}
+	slices.Sort(types)
+	live := &liveOwners{s: t.s, ctx: t.ctx, known: map[string]bool{}}
+	var members or
+	if c.WithOwner {
+		members = append(members, eq(topField("type"), c.Type))
+	}
+	for _, typ := range types {
+		members = append(members, and{eq(topField("type"), typ), ownerRef{ownerType: c.Type, params: links[typ], live: live}})
+	}
+	return members
+}
+
+// ownerRef holds for a resource with a reference, through one of params,
+// to a live resource of ownerType.
+type ownerRef struct {
+	ownerType string
+	params    []string
+	live      *liveOwners
+}
+
+func (o ownerRef) render() bson.D {
+	var alts or
+	for _, p := range o.params {
+		alts = append(alts, matches(values(p, clRef), "^"+regexp.QuoteMeta(o.ownerType+"/")))
+	}
+	return alts.render()
+}
+
+func (o ownerRef) eval(d *resourceDoc) bool {
+	for _, p := range o.params {
+		for _, r := range d.X[fieldName(p)][clRef] {
+			if k, ok := r.(string); ok && strings.HasPrefix(k, o.ownerType+"/") && o.live.is(k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// liveOwners remembers which owners a search has found live. A failed
+// look-up is kept in err, which the scan reports.
+type liveOwners struct {
+	s     *Store
+	ctx   context.Context
+	known map[string]bool
+	err   error
+}
+
+func (l *liveOwners) is(key string) bool {
+	if v, ok := l.known[key]; ok || l.err != nil {
+		return v
+	}
+	n, err := l.s.res.CountDocuments(l.ctx, bson.D{{Key: "_id", Value: key}, {Key: "del", Value: false}})
+	if err != nil {
+		l.err = fmt.Errorf("mongo: look up %s: %w", key, err)
+		return false
+	}
+	l.known[key] = n > 0
+	return n > 0
 }

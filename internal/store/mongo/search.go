@@ -115,6 +115,9 @@ func (s *Store) scanAfter(ctx context.Context, n node, after bson.D, opts *optio
 			return fmt.Errorf("mongo: search: %w", err)
 		}
 		if check && !n.eval(&d) {
+			if err := evalErr(n); err != nil {
+				return err
+			}
 			continue
 		}
 		if !fn(&d) {

@@ -64,7 +64,6 @@ func runSearchCases(t *testing.T, r store.Repository, cases []searchCase) {
 			if q.Count == 0 {
 				q.Count = 500
 			}
-			skipUnsupported(t, r, q)
 			page, err := r.Search(t.Context(), &q)
 			if err != nil {
 				t.Fatalf("Search: %v", err)
@@ -86,7 +85,6 @@ func searchAll(t *testing.T, r store.Repository, q search.Query) store.SearchPag
 	if q.Count == 0 {
 		q.Count = 500
 	}
-	skipUnsupported(t, r, q)
 	page, err := r.Search(t.Context(), &q)
 	if err != nil {
 		t.Fatalf("Search: %v", err)

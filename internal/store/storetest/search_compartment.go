@@ -68,7 +68,6 @@ func testSearchCompartments(t *testing.T, r store.Repository) {
 
 	t.Run("paged while writing", func(t *testing.T) {
 		q := search.Query{Count: 2, Compartment: &search.Compartment{Type: "Patient", ID: "pat-1", ByType: patientLinks, WithOwner: true}}
-		skipUnsupported(t, r, q)
 		var seen []string
 		for page := 0; ; page++ {
 			p, err := r.Search(t.Context(), &q)

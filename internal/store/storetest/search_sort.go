@@ -13,7 +13,6 @@ import (
 // page's size, and calls between(page number) after every page but the last.
 func searchPages(t *testing.T, r store.Repository, q search.Query, between func(int)) []store.Version {
 	t.Helper()
-	skipUnsupported(t, r, q)
 	var all []store.Version
 	for n := 1; ; n++ {
 		page, err := r.Search(t.Context(), &q)

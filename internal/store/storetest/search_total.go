@@ -29,7 +29,6 @@ func testSearchTotal(t *testing.T, r store.Repository) {
 			// _count=0: only the total.
 			q := tc.q
 			q.Total = "accurate"
-			skipUnsupported(t, r, q)
 			page, err := r.Search(t.Context(), &q)
 			if err != nil {
 				t.Fatalf("Search: %v", err)

@@ -19,12 +19,8 @@ import (
 // Conflict and InvalidChange commit several changes of which one fails, and
 // check that none was written: a backend without multi-document
 // transactions passes them only by checking every change before it writes
-// any (which no concurrent writer then interferes with).
+// any (which a concurrent writer can still defeat).
 func RunRepositoryTests(t *testing.T, newRepo func(t *testing.T) store.Repository) {
-	runRepositoryTests(t, newRepo)
-}
-
-func runRepositoryTests(t *testing.T, newRepo func(t *testing.T) store.Repository) {
 	open := func(t *testing.T) store.Repository {
 		t.Helper()
 		r := newRepo(t)
