@@ -58,6 +58,16 @@ type ResourceCapability struct {
 	// Operations are the type and instance operations of the type
 	// ($validate, $everything ...).
 	Operations []OperationCapability
+	// SupportedProfiles are profiles the server supports for the type.
+	SupportedProfiles []string
+	// Canonicals are extensions on the resource entry whose value is a
+	// canonical (e.g. the subscriptions backport's topic canonicals).
+	Canonicals []CanonicalExtension
+}
+
+// CanonicalExtension is an extension with a valueCanonical.
+type CanonicalExtension struct {
+	URL, Value string
 }
 
 // OperationCapability is one supported operation: its name without the "$"
@@ -159,7 +169,9 @@ type capInteraction struct {
 }
 
 type capResource struct {
+	Extension         []capCanonical   `json:"extension,omitempty"`
 	Type              string           `json:"type"`
+	SupportedProfile  []string         `json:"supportedProfile,omitempty"`
 	Interaction       []capInteraction `json:"interaction"`
 	Versioning        string           `json:"versioning,omitempty"`
 	ReadHistory       bool             `json:"readHistory"`
@@ -172,6 +184,11 @@ type capResource struct {
 	SearchRevInclude  []string         `json:"searchRevInclude,omitempty"`
 	SearchParam       []capSearchParam `json:"searchParam,omitempty"`
 	Operation         []capOperation   `json:"operation,omitempty"`
+}
+
+type capCanonical struct {
+	URL   string `json:"url"`
+	Value string `json:"valueCanonical"`
 }
 
 type capSearchParam struct {
@@ -223,7 +240,13 @@ func CapabilityStatement(c Capabilities) []byte {
 		for i, p := range r.SearchParams {
 			params[i] = capSearchParam{Name: p.Name, Definition: p.Definition, Type: p.Type, Documentation: p.Documentation}
 		}
+		var exts []capCanonical
+		for _, e := range r.Canonicals {
+			exts = append(exts, capCanonical{URL: e.URL, Value: e.Value})
+		}
 		rest.Resource = append(rest.Resource, capResource{
+			Extension:         exts,
+			SupportedProfile:  r.SupportedProfiles,
 			SearchInclude:     r.SearchInclude,
 			SearchRevInclude:  r.SearchRevInclude,
 			SearchParam:       params,

@@ -55,14 +55,15 @@ func TestConformanceSMARTAgainstTelederm(t *testing.T) {
 		"--jwks-file", pubFile, "--scope", "system/*.cruds", "--launch", "backend"}, &out, &errOut, func(string) string { return "" }); code != 0 {
 		t.Fatalf("clients add: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
-	base := servertest.Start(t, server.Config{DataDir: dir, Auth: "smart"})
+	base := servertest.Start(t, server.Config{DataDir: dir, Auth: "smart", SubscriptionsAllow: "127.0.0.1:*"})
 
 	code, stdout, stderr := runConformance(t, nil, "--base", base, "--client-id", "conformance", "--key", keyFile)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	for _, test := range []string{"smart-discovery", "smart-capability-statement", "backend-services-token",
-		"forged-assertion-refused", "invalid-token-401", "insufficient-scope-403", "create-status", "transaction"} {
+		"forged-assertion-refused", "invalid-token-401", "insufficient-scope-403", "create-status", "transaction",
+		"subscription-create", "rest-hook-delivery", "subscription-status"} {
 		if !passed(stdout, test) {
 			t.Errorf("%s did not pass:\n%s", test, stdout)
 		}

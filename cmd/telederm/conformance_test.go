@@ -17,13 +17,15 @@ import (
 
 // startConformanceTarget starts an in-process Telederm on a temporary data
 // directory; wrap, when set, wraps its handler (a test double breaking a
-// rule on purpose).
+// rule on purpose). Notifications may go to the runner's receiver on
+// loopback, as --subscriptions-allow 127.0.0.1:* allows.
 func startConformanceTarget(t *testing.T, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
+	cfg := server.Config{Auth: "off", SubscriptionsAllow: "127.0.0.1:*"}
 	if wrap == nil {
-		return servertest.Start(t, server.Config{Auth: "off"})
+		return servertest.Start(t, cfg)
 	}
-	return servertest.Start(t, server.Config{Auth: "off"}, wrap)
+	return servertest.Start(t, cfg, wrap)
 }
 
 func runConformance(t *testing.T, env map[string]string, args ...string) (int, string, string) {
@@ -46,6 +48,11 @@ func TestConformanceAgainstTelederm(t *testing.T) {
 		"server does not advertise SMART (no rest.security oauth-uris extension)", " 0 failed"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, test := range []string{"subscription-create", "rest-hook-delivery", "subscription-status"} {
+		if !passed(stdout, test) {
+			t.Errorf("%s did not pass:\n%s", test, stdout)
 		}
 	}
 

@@ -6,6 +6,7 @@
 //	telederm clients <add|list|remove>  manage the OAuth clients of the server
 //	telederm users <add|list|remove>    manage local accounts for standalone launch
 //	telederm keys <rotate|list>         manage the token signing keys
+//	telederm seed --referrals N   create a sandbox region in a data directory
 //	telederm version              print the version
 package main
 
@@ -33,6 +34,7 @@ commands:
   clients      register, list and remove OAuth clients (apps, GP and hospital systems)
   users        add, list and remove local accounts for standalone launches
   keys         rotate and list the token signing keys
+  seed         create a sandbox region of referrals and answers in a data directory
   version      print the version
 `
 
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return usersCmd(args[1:], stdout, stderr, getenv)
 	case "keys":
 		return keysCmd(args[1:], stdout, stderr, getenv)
+	case "seed":
+		return seedCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "telederm", version)
 		return 0

@@ -16,6 +16,7 @@ import (
 	"github.com/telederm/telederm/internal/auth"
 	"github.com/telederm/telederm/internal/rest"
 	"github.com/telederm/telederm/internal/server"
+	"github.com/telederm/telederm/internal/subscription/egress"
 )
 
 var version = rest.Version
@@ -27,6 +28,7 @@ type serveConfig struct {
 	maxBundleEntries                           int
 	shutdownTimeout                            time.Duration
 	audit                                      string // on or off
+	subscriptionsAllow                         string
 }
 
 // parseServeFlags reads flags; each flag's default comes from its
@@ -48,6 +50,7 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.StringVar(&c.auth, "auth", env("TELEDERM_AUTH", "smart"), "authorization: smart (SMART on FHIR tokens; register clients with telederm clients) or off (no tokens: sandboxes and tests only) (TELEDERM_AUTH)")
 	fs.StringVar(&c.sync, "sync", env("TELEDERM_SYNC", "normal"), "commit durability: normal survives a process crash, full also an OS crash (TELEDERM_SYNC)")
 	fs.StringVar(&c.audit, "audit", env("TELEDERM_AUDIT", "on"), "audit trail of every request in <data>/audit.db: on, or off for benchmarks and throwaway sandboxes (TELEDERM_AUDIT)")
+	fs.StringVar(&c.subscriptionsAllow, "subscriptions-allow", env("TELEDERM_SUBSCRIPTIONS_ALLOW", ""), "hosts subscription notifications may go to although loopback, private or plain http: HOST[:PORT],... with PORT a number or * (e.g. 127.0.0.1:*); other endpoints must be https on public addresses (TELEDERM_SUBSCRIPTIONS_ALLOW)")
 	fs.StringVar(&c.logFormat, "log-format", env("TELEDERM_LOG_FORMAT", "json"), "log format: json or text (TELEDERM_LOG_FORMAT)")
 	maxBody := fs.String("max-body", env("TELEDERM_MAX_BODY", "16MiB"), "largest request body (TELEDERM_MAX_BODY)")
 	maxBinary := fs.String("max-binary", env("TELEDERM_MAX_BINARY", "16MiB"), "largest Binary content (TELEDERM_MAX_BINARY)")
@@ -81,6 +84,9 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	}
 	if c.audit != "on" && c.audit != "off" {
 		return c, fmt.Errorf("--audit must be on or off, not %q", c.audit)
+	}
+	if _, err := egress.ParseAllow(c.subscriptionsAllow); err != nil {
+		return c, fmt.Errorf("--subscriptions-allow: %w", err)
 	}
 	c.baseURL = strings.TrimRight(c.baseURL, "/")
 	return c, nil
@@ -127,7 +133,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		DataDir: cfg.data, BaseURL: cfg.baseURL, SyncFull: cfg.sync == "full", Auth: cfg.auth,
 		MaxBodyBytes: cfg.maxBody, MaxBinaryBytes: cfg.maxBinary, Logger: log,
 		MaxBundleBytes: cfg.maxBundle, MaxBundleEntries: cfg.maxBundleEntries,
-		NoAudit: cfg.audit == "off",
+		NoAudit: cfg.audit == "off", SubscriptionsAllow: cfg.subscriptionsAllow,
 	})
 	if err != nil {
 		return err

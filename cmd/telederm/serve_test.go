@@ -6,16 +6,16 @@ import (
 )
 
 func TestServeFlagsAndEnvironment(t *testing.T) {
-	env := map[string]string{"TELEDERM_ADDR": "127.0.0.1:9000", "TELEDERM_DATA": "/srv/td", "TELEDERM_MAX_BODY": "1MiB"}
+	env := map[string]string{"TELEDERM_ADDR": "127.0.0.1:9000", "TELEDERM_DATA": "/srv/td", "TELEDERM_MAX_BODY": "1MiB", "TELEDERM_SUBSCRIPTIONS_ALLOW": "127.0.0.1:*"}
 	getenv := func(k string) string { return env[k] }
 	c, err := parseServeFlags([]string{"--data", "/flag/wins", "--base-url", "https://fhir.example.nhs.uk/r4/"}, io.Discard, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.addr != "127.0.0.1:9000" || c.data != "/flag/wins" || c.maxBody != 1<<20 || c.baseURL != "https://fhir.example.nhs.uk/r4" || c.auth != "smart" {
+	if c.addr != "127.0.0.1:9000" || c.data != "/flag/wins" || c.maxBody != 1<<20 || c.baseURL != "https://fhir.example.nhs.uk/r4" || c.auth != "smart" || c.subscriptionsAllow != "127.0.0.1:*" {
 		t.Errorf("config %+v", c)
 	}
-	for _, bad := range [][]string{{"--auth", "basic"}, {"--sync", "sometimes"}, {"--max-body", "lots"}, {"extra"}} {
+	for _, bad := range [][]string{{"--auth", "basic"}, {"--sync", "sometimes"}, {"--max-body", "lots"}, {"extra"}, {"--subscriptions-allow", "http://hooks.example"}} {
 		if _, err := parseServeFlags(bad, io.Discard, func(string) string { return "" }); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -1,7 +1,7 @@
 // Package fhirpath evaluates the subset of FHIRPath that the R4
-// SearchParameter expressions use, directly on resources decoded from JSON
-// (map[string]any, []any, string, bool, json.Number), so indexing never
-// needs the protobuf model.
+// SearchParameter expressions and profile invariants use, directly on
+// resources decoded from JSON (map[string]any, []any, string, bool,
+// json.Number), so indexing and validation never need the protobuf model.
 //
 // The API (implemented in this package):
 //
@@ -23,13 +23,53 @@
 // Paths (arrays flatten into collections; JSON nulls and "_name"
 // primitive-extension siblings are not values), a leading type name
 // (Patient, Resource, DomainResource), `delimited` names, string (with
-// escapes), integer, decimal and boolean literals, {}, (...), [n] with an
-// integer literal, $this, %resource, %rootResource, %context, and the
-// operators | = != and or is as. Functions: where, select, exists, empty,
-// not, count, first, last, tail, resolve, ofType, as, is, extension and
-// hasExtension (a string literal url). Anything else (comparison and
-// arithmetic operators, xor, implies, in, contains, other functions,
-// $index, date literals) fails to compile with an error naming it.
+// escapes), integer, decimal, boolean and date/time (@2020-01-01,
+// @2020-01-01T10:00:00Z, @T10:00) literals, {}, (...), [n] with an integer
+// literal, $this, %resource, %rootResource, %context.
+//
+// Operators, by precedence (highest first): unary - and +; * / div mod;
+// + - & ; is as; |; < > <= >=; = != ~ !~; in contains; and; or xor;
+// implies.
+//
+// Functions: where, select, exists, all, empty, not, count, hasValue,
+// allTrue, anyTrue, allFalse, anyFalse, distinct, isDistinct, iif, first,
+// last, tail, single, union, combine, intersect, exclude, children,
+// descendants, resolve, ofType, as, is, extension and hasExtension (a
+// string literal url), matches, startsWith, endsWith, contains, indexOf,
+// length, upper, lower, substring, toInteger, toDecimal, toString.
+// Anything else (other functions such as trace, $index, $total, quantity
+// literals, date arithmetic, %ucum and other environment variables) fails
+// to compile with an error naming it.
+//
+// Empty collections propagate as the specification says: an operator or
+// string function with an empty operand gives empty (except "&", which
+// reads empty as the empty string, "in"/"contains" with an empty list, which give false,
+// and "~", where two empties are equivalent); and/or/xor/implies use
+// three-valued logic. An operand with more than one item is an evaluation
+// error. The arguments of functions that do not iterate (startsWith,
+// substring, iif, union...) are evaluated against the enclosing $this (the
+// item of the innermost where/select/exists/all, else the starting focus),
+// not against the function's input.
+//
+// Numbers: integer arithmetic stays integer; decimals are exact (the
+// result of + - and mod keeps the larger scale of its operands, * the sum
+// of their scales); "/" always gives a decimal (8 places at most,
+// trailing zeros dropped); division by zero gives empty. Comparison orders
+// numbers by value, strings by their text, Quantities of the same code by
+// value (different codes give empty: no unit conversion), and dates and
+// times by time: two instants (time and zone) as points in time, else the
+// texts with the zone set aside as far as both go, empty when they agree
+// that far but differ in precision (@1970 against 1970-03-04). Strings are
+// compared as dates when either side is typed as a date or time, or when
+// neither side is typed and both have the form of one.
+//
+// matches() uses Go's RE2 syntax and is true when the pattern matches
+// anywhere (anchor with ^...$ to match the whole string); a literal
+// pattern that does not compile fails Compile. substring and length count
+// characters (runes). toInteger converts integers, integer strings and
+// booleans; toString converts primitives, and gives empty for objects.
+// children() and descendants() list element values in key order
+// (resourceType and "_name" siblings are not elements).
 //
 // "=" compares the JSON values: numbers by value (1.0 = 1), strings (dates
 // too) by their text, objects element by element. extension(url) reads an

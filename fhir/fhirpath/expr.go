@@ -20,8 +20,12 @@ type step interface {
 // evalCtx holds what an evaluation's variables refer to.
 type evalCtx struct {
 	resource map[string]any // %resource, %rootResource, and where "#id" resolves
-	context  []Node         // %context: the evaluation's starting focus
-	start    [1]Node        // backs context, saving an allocation per Eval
+	// this is $this of the innermost where/select/exists/all being
+	// iterated, nil outside them: with args() it is the input that the
+	// arguments of other functions (startsWith, substring, iif, union...)
+	// are evaluated on.
+	this  []Node
+	start [1]Node // %context, the evaluation's starting focus
 }
 
 // Compile parses expr into a reusable Expr. Anything outside the subset
@@ -74,8 +78,7 @@ func (e *Expr) EvalFrom(resource map[string]any, n Node) ([]Node, error) {
 
 func (e *Expr) run(resource map[string]any, focus Node) ([]Node, error) {
 	c := &evalCtx{resource: resource, start: [1]Node{focus}}
-	c.context = c.start[:]
-	out, err := e.root.eval(c, c.context)
+	out, err := e.root.eval(c, c.start[:])
 	if err != nil {
 		return nil, fmt.Errorf("fhirpath: eval %q: %w", e.src, err)
 	}
@@ -84,3 +87,15 @@ func (e *Expr) run(resource map[string]any, focus Node) ([]Node, error) {
 
 // errSingleton is returned where FHIRPath requires at most one item.
 var errSingleton = errors.New("expected at most one item")
+
+// restoreThis ends an iteration: $this is again the enclosing one.
+func (c *evalCtx) restoreThis(this []Node) { c.this = this }
+
+// args is the input function arguments are evaluated on: the enclosing
+// $this, or the starting focus outside any iteration.
+func (c *evalCtx) args() []Node {
+	if c.this == nil {
+		return c.start[:]
+	}
+	return c.this
+}

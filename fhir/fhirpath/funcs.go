@@ -11,6 +11,8 @@ type whereStep struct{ crit step }
 func (s whereStep) eval(c *evalCtx, in []Node) ([]Node, error) {
 	var out []Node
 	one := make([]Node, 1) // reused focus: criteria results are read, never kept
+	defer c.restoreThis(c.this)
+	c.this = one
 	for _, n := range in {
 		one[0] = n
 		b, err := evalBool(c, s.crit, one)
@@ -30,6 +32,8 @@ type selectStep struct{ proj step }
 func (s selectStep) eval(c *evalCtx, in []Node) ([]Node, error) {
 	var out []Node
 	one := make([]Node, 1)
+	defer c.restoreThis(c.this)
+	c.this = one
 	for _, n := range in {
 		one[0] = n
 		r, err := s.proj.eval(c, one)

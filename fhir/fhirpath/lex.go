@@ -16,7 +16,8 @@ const (
 	tNumber         // 12, 1.5
 	tVar            // %resource (text without the %)
 	tThis           // $this and the other $ names (text without the $)
-	tOp             // . , ( ) [ ] | = != and the operators this subset rejects
+	tOp             // . , ( ) [ ] | = != < + and the other operators
+	tDate           // @2020-01-01, @2020-01-01T10:00:00Z, @T10:00 (text without the @, or @T)
 )
 
 type token struct {
@@ -78,6 +79,17 @@ func lex(src string) ([]token, error) {
 			}
 			toks = append(toks, token{kind: k, text: s, pos: i, quoted: c == '`'})
 			i += n
+		case c == '@':
+			j := i + 1
+			for j < len(src) && isDateChar(src[j]) {
+				j++
+			}
+			text := strings.TrimPrefix(src[i+1:j], "T")
+			if text == "" {
+				return nil, errAt(i, "'@' must start a date or time literal")
+			}
+			toks = append(toks, token{kind: tDate, text: src[i+1 : j], pos: i})
+			i = j
 		case c == '%' || c == '$':
 			j := i + 1
 			if c == '%' && j < len(src) && (src[j] == '\'' || src[j] == '`') {
@@ -114,8 +126,7 @@ func lex(src string) ([]token, error) {
 	return append(toks, token{kind: tEOF, pos: len(src)}), nil
 }
 
-// lexOp recognises every FHIRPath operator, including those the parser
-// rejects, so the error names the operator rather than a stray character.
+// lexOp recognises every FHIRPath operator symbol.
 func lexOp(s string) string {
 	for _, op := range []string{"!=", "!~", "<=", ">=", ".", ",", "(", ")", "[", "]", "{", "}", "|", "=", "~", "<", ">", "+", "-", "*", "/", "&"} {
 		if strings.HasPrefix(s, op) {
@@ -123,6 +134,11 @@ func lexOp(s string) string {
 		}
 	}
 	return ""
+}
+
+// isDateChar accepts what a date, dateTime or time literal is made of.
+func isDateChar(c byte) bool {
+	return c >= '0' && c <= '9' || c == '-' || c == ':' || c == '.' || c == 'T' || c == 'Z' || c == '+'
 }
 
 func isIdentStart(c byte) bool {

@@ -62,12 +62,26 @@ func appendValues(out []Node, v any, typ, name string) []Node {
 	return out
 }
 
+// notChoices are the R4 elements whose name is a sibling element's name
+// followed by a type (TestScript assert has response and responseCode,
+// DiagnosticReport conclusion and conclusionCode): they are never the
+// value of a choice, so "conclusion" does not find conclusionCode. No R4
+// choice element has a type that would make one of these keys.
+var notChoices = map[string]bool{
+	"formCode": true, "dataPeriod": true, "typeReference": true, "paymentDate": true,
+	"reasonCode": true, "reasonReference": true, "subscriberId": true, "languageCode": true,
+	"conclusionCode": true, "preAuthRefPeriod": true, "statusDate": true,
+	"instantiatesCanonical": true, "instantiatesUri": true, "sourceId": true,
+	"sequenceAttachment": true, "nTerminalModificationId": true,
+	"cTerminalModificationId": true, "organismId": true, "responseCode": true,
+}
+
 // appendChoice adds the values of every "<name><Type>" key of m, in key
 // order (a valid resource has at most one).
 func appendChoice(out []Node, m map[string]any, name string) []Node {
 	var keys []string
 	for k := range m {
-		if len(k) > len(name) && strings.HasPrefix(k, name) {
+		if len(k) > len(name) && strings.HasPrefix(k, name) && !notChoices[k] {
 			if _, ok := choiceTypes[k[len(name):]]; ok {
 				keys = append(keys, k)
 			}
@@ -130,7 +144,7 @@ func (resourceStep) eval(c *evalCtx, _ []Node) ([]Node, error) {
 // contextStep is %context: the focus the evaluation started from.
 type contextStep struct{}
 
-func (contextStep) eval(c *evalCtx, _ []Node) ([]Node, error) { return c.context, nil }
+func (contextStep) eval(c *evalCtx, _ []Node) ([]Node, error) { return c.start[:], nil }
 
 // literalStep is a constant collection (a literal, or {}).
 type literalStep []Node

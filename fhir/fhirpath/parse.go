@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// parser is a recursive-descent parser over FHIRPath's precedence levels,
-// restricted to the subset (lowest first): or, and, = !=, |, is as, then
-// invocations and indexers.
+// parser is a recursive-descent parser over FHIRPath's precedence levels
+// (lowest first): implies; or xor; and; in contains; = != ~ !~; < > <= >=;
+// |; is as; + - &; * / div mod; unary - +; then invocations and indexers.
 type parser struct {
 	toks []token
 	i    int
@@ -48,56 +48,85 @@ func describe(t token) string {
 	return "'" + t.text + "'"
 }
 
-// unsupportedOps are FHIRPath operators outside the subset: rejecting them
-// by name beats a puzzling "unexpected" error.
-var unsupportedOps = map[string]bool{
-	"xor": true, "implies": true, "in": true, "contains": true, "div": true, "mod": true,
-	"~": true, "!~": true, "<": true, ">": true, "<=": true, ">=": true,
-	"+": true, "-": true, "*": true, "/": true, "&": true,
-}
-
-func (p *parser) checkUnsupported() error {
-	t := p.peek()
-	if (t.kind == tOp || t.kind == tIdent && !t.quoted) && unsupportedOps[t.text] {
-		return errAt(t.pos, "operator %q is not supported", t.text)
-	}
-	return nil
-}
-
 func (p *parser) parseExpr() (step, error) {
-	l, err := p.parseAnd()
-	for err == nil && p.isOp("or") {
+	l, err := p.parseOr()
+	for err == nil && p.isOp("implies") {
 		p.next()
 		var r step
-		if r, err = p.parseAnd(); err == nil {
-			l = logicStep{l: l, r: r, or: true}
+		if r, err = p.parseOr(); err == nil {
+			l = impliesStep{l: l, r: r}
 		}
 	}
-	if err == nil {
-		err = p.checkUnsupported()
+	return l, err
+}
+
+func (p *parser) parseOr() (step, error) {
+	l, err := p.parseAnd()
+	for err == nil && (p.isOp("or") || p.isOp("xor")) {
+		op := p.next().text
+		var r step
+		if r, err = p.parseAnd(); err == nil {
+			if op == "xor" {
+				l = xorStep{l: l, r: r}
+			} else {
+				l = logicStep{l: l, r: r, or: true}
+			}
+		}
 	}
 	return l, err
 }
 
 func (p *parser) parseAnd() (step, error) {
-	l, err := p.parseEquality()
+	l, err := p.parseMembership()
 	for err == nil && p.isOp("and") {
 		p.next()
 		var r step
-		if r, err = p.parseEquality(); err == nil {
+		if r, err = p.parseMembership(); err == nil {
 			l = logicStep{l: l, r: r}
 		}
 	}
 	return l, err
 }
 
+func (p *parser) parseMembership() (step, error) {
+	l, err := p.parseEquality()
+	for err == nil && (p.isOp("in") || p.isOp("contains")) {
+		op := p.next().text
+		var r step
+		if r, err = p.parseEquality(); err == nil {
+			if op == "in" {
+				l = memberStep{item: l, list: r}
+			} else {
+				l = memberStep{item: r, list: l}
+			}
+		}
+	}
+	return l, err
+}
+
 func (p *parser) parseEquality() (step, error) {
+	l, err := p.parseComparison()
+	for err == nil && (p.isOp("=") || p.isOp("!=") || p.isOp("~") || p.isOp("!~")) {
+		op := p.next().text
+		var r step
+		if r, err = p.parseComparison(); err == nil {
+			if op == "~" || op == "!~" {
+				l = equivStep{l: l, r: r, neg: op == "!~"}
+			} else {
+				l = equalStep{l: l, r: r, neg: op == "!="}
+			}
+		}
+	}
+	return l, err
+}
+
+func (p *parser) parseComparison() (step, error) {
 	l, err := p.parseUnion()
-	for err == nil && (p.isOp("=") || p.isOp("!=")) {
-		neg := p.next().text == "!="
+	for err == nil && (p.isOp("<") || p.isOp(">") || p.isOp("<=") || p.isOp(">=")) {
+		op := p.next().text
 		var r step
 		if r, err = p.parseUnion(); err == nil {
-			l = equalStep{l: l, r: r, neg: neg}
+			l = compareStep{l: l, r: r, op: op}
 		}
 	}
 	return l, err
@@ -116,7 +145,7 @@ func (p *parser) parseUnion() (step, error) {
 }
 
 func (p *parser) parseTypeOp() (step, error) {
-	x, err := p.parsePostfix()
+	x, err := p.parseAdditive()
 	for err == nil && (p.isOp("is") || p.isOp("as")) {
 		op := p.next().text
 		var typ string
@@ -144,6 +173,49 @@ func makeIs(x step, typ string) step {
 		}
 	}
 	return isStep{x: x, typ: typ}
+}
+
+func (p *parser) parseAdditive() (step, error) {
+	l, err := p.parseMultiplicative()
+	for err == nil && (p.isOp("+") || p.isOp("-") || p.isOp("&")) {
+		op := p.next().text
+		var r step
+		if r, err = p.parseMultiplicative(); err == nil {
+			l = arithStep{l: l, r: r, op: op}
+		}
+	}
+	return l, err
+}
+
+func (p *parser) parseMultiplicative() (step, error) {
+	l, err := p.parseUnary()
+	for err == nil && (p.isOp("*") || p.isOp("/") || p.isOp("div") || p.isOp("mod")) {
+		op := p.next().text
+		var r step
+		if r, err = p.parseUnary(); err == nil {
+			l = arithStep{l: l, r: r, op: op}
+		}
+	}
+	return l, err
+}
+
+// parseUnary reads a polarity sign; "-" before a number literal folds into
+// the literal.
+func (p *parser) parseUnary() (step, error) {
+	if !p.isOp("-") && !p.isOp("+") {
+		return p.parsePostfix()
+	}
+	neg := p.next().text == "-"
+	x, err := p.parseUnary()
+	if err != nil || !neg {
+		return x, err
+	}
+	if lit, ok := x.(literalStep); ok && len(lit) == 1 {
+		if n, ok := lit[0].Value.(json.Number); ok {
+			return literalStep{{Value: negateNumber(n), Type: lit[0].Type}}, nil
+		}
+	}
+	return negStep{x: x}, nil
 }
 
 // parseTypeSpec reads a type name, optionally qualified (FHIR.Quantity).
@@ -218,9 +290,6 @@ func flatten(path pathStep) pathStep {
 }
 
 func (p *parser) parseTerm() (step, error) {
-	if err := p.checkUnsupported(); err != nil {
-		return nil, err
-	}
 	t := p.next()
 	switch t.kind {
 	case tString:
@@ -231,6 +300,8 @@ func (p *parser) parseTerm() (step, error) {
 			typ = "decimal"
 		}
 		return literalStep{{Value: json.Number(t.text), Type: typ}}, nil
+	case tDate:
+		return literalStep{dateLiteral(t.text)}, nil
 	case tVar:
 		switch t.text {
 		case "resource", "rootResource":
@@ -313,5 +384,9 @@ func (p *parser) parseInvocation(t token) (step, error) {
 	if len(args) < fn.min || len(args) > fn.max {
 		return nil, errAt(t.pos, "%s() takes %s", t.text, fn.arity())
 	}
-	return fn.build(args, typ, url), nil
+	s, err := fn.build(args, typ, url)
+	if err != nil {
+		return nil, errAt(t.pos, "%s(): %v", t.text, err)
+	}
+	return s, nil
 }

@@ -51,7 +51,7 @@ func (s *server) operations() map[string]map[opLevel]opRoute {
 	everything := opRoute{getOrPost, func(r *http.Request, c opCall) rest.Response {
 		return s.svc.Everything(r.Context(), c.id, r.URL.Query(), c.body)
 	}}
-	return map[string]map[opLevel]opRoute{
+	ops := map[string]map[opLevel]opRoute{
 		"$meta":     {opSystem: meta, opType: meta, opInstance: meta},
 		"$validate": {opType: validate, opInstance: validate},
 		"$meta-add": {opInstance: {post, func(r *http.Request, c opCall) rest.Response {
@@ -61,6 +61,37 @@ func (s *server) operations() map[string]map[opLevel]opRoute {
 			return s.svc.MetaDelete(r.Context(), c.typ, c.id, c.body)
 		}}},
 		"$everything": {opType: everything, opInstance: everything},
+	}
+	for _, op := range s.svc.Operations() {
+		s.addOperation(ops, op)
+	}
+	return ops
+}
+
+// addOperation routes an operation registered with the Service (one
+// implemented outside rest, on one type).
+func (s *server) addOperation(ops map[string]map[opLevel]opRoute, op rest.Operation) {
+	methods := []string{http.MethodPost}
+	if op.Idempotent {
+		methods = []string{http.MethodGet, http.MethodPost}
+	}
+	route := opRoute{methods: methods, run: func(r *http.Request, c opCall) rest.Response {
+		if c.typ != op.Type {
+			o := fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported,
+				"operation $"+op.Name+" is not supported on "+c.typ+"; it is invoked on "+op.Type)
+			return rest.Response{Status: http.StatusNotFound, Body: o.JSON(), Outcome: o}
+		}
+		return op.Run(r.Context(), c.id, r.URL.Query(), c.body)
+	}}
+	name := "$" + op.Name
+	if ops[name] == nil {
+		ops[name] = map[opLevel]opRoute{}
+	}
+	if op.TypeLevel {
+		ops[name][opType] = route
+	}
+	if op.InstanceLevel {
+		ops[name][opInstance] = route
 	}
 }
 

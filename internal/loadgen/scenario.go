@@ -171,12 +171,17 @@ func searchKinds(d *Dataset) []kind {
 	}
 }
 
-// adviceOutcomes are what a consultant concludes, as SNOMED codes.
-var adviceOutcomes = []struct{ code, display, text string }{
-	{"400010006", "Melanocytic naevus of skin", "Benign naevus. Reassure; no follow-up needed."},
-	{"254701007", "Basal cell carcinoma of skin", "Likely BCC. Routine referral to the skin surgery list."},
-	{"93655004", "Malignant melanoma of skin", "Suspicious of melanoma. Seen on the two-week-wait pathway."},
-	{"402599005", "Seborrhoeic keratosis", "Seborrhoeic keratosis. Reassure; treat only if symptomatic."},
+// adviceOutcomes are what a consultant concludes: the diagnosis (SNOMED)
+// and the advice outcome (profiles/README.md). Only outcomes that convert
+// the referral to an appointment are drawn: the workflow takes them again
+// on a referral already answered so (an amendment), where advice-only
+// after them would be a forbidden move (409), and the load generator
+// answers referrals at random, some more than once.
+var adviceOutcomes = []struct{ code, display, outcome, text string }{
+	{"400010006", "Melanocytic naevus of skin", "routine-appointment", "Probable naevus; routine clinic to confirm."},
+	{"254701007", "Basal cell carcinoma of skin", "direct-to-procedure", "Likely BCC. Straight to the skin surgery list."},
+	{"93655004", "Malignant melanoma of skin", "urgent-suspected-cancer", "Suspicious of melanoma. Seen on the two-week-wait pathway."},
+	{"402599005", "Seborrhoeic keratosis", "routine-appointment", "Seborrhoeic keratosis; routine clinic for cryotherapy."},
 }
 
 func mixedKinds(d *Dataset, seed uint64) []kind {
@@ -202,10 +207,12 @@ func mixedKinds(d *Dataset, seed uint64) []kind {
 			issued := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(8*60)) * time.Minute)
 			body := fmt.Appendf(nil, `{"resourceType":"DiagnosticReport","status":"final",`+
 				`"category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0074","code":"DER","display":"Dermatology"}]}],`+
-				`"code":{"coding":[{"system":"http://snomed.info/sct","code":"371530004","display":"Clinical consultation report"}],"text":"Teledermatology advice"},`+
+				`"code":{"coding":[{"system":"http://loinc.org","code":"11488-4","display":"Consult note"}],"text":"Teledermatology advice"},`+
 				`"basedOn":[{"reference":"ServiceRequest/%s"}],"subject":{"reference":"Patient/%s"},"issued":%q,`+
-				`"conclusion":%q,"conclusionCode":[{"coding":[{"system":"http://snomed.info/sct","code":%q,"display":%q}]}]}`,
-				ref.ID, ref.PatientID, issued.Format(time.RFC3339), out.text, out.code, out.display)
+				`"performer":[{"display":"Consultant dermatologist"}],"conclusion":%q,`+
+				`"conclusionCode":[{"coding":[{"system":"https://telederm.example/fhir/CodeSystem/advice-outcome","code":%q}]},`+
+				`{"coding":[{"system":"http://snomed.info/sct","code":%q,"display":%q}]}]}`,
+				ref.ID, ref.PatientID, issued.Format(time.RFC3339), out.text, out.outcome, out.code, out.display)
 			return Request{Method: "POST", Path: "DiagnosticReport", Body: body, Resources: 1}
 		}},
 	}

@@ -78,7 +78,13 @@ func (s *Service) transaction(ctx context.Context, b *inBundle, opts BundleOptio
 		if !ok {
 			return r
 		}
-		err := s.repo.Commit(ctx, plan.changes)
+		written, err := s.commit(ctx, plan.changes)
+		if err == nil {
+			plan.changes = written
+		}
+		if r, ok := asDenied(err); ok {
+			return r
+		}
 		var conflict *store.ConflictError
 		if errors.As(err, &conflict) {
 			if e := plan.pinned[conflict.Type+"/"+conflict.ID]; e != nil {
@@ -443,7 +449,10 @@ func (s *Service) planChanges(ctx context.Context, e *txEntry, refs *refRewriter
 				e.cur = cur
 			}
 			if e.op == opPatch && e.exists {
-				return s.planPatch(e, cur, refs, now, add)
+				if r, ok := s.planPatch(e, cur, refs, now, add); !ok {
+					return r, false
+				}
+				return s.checkPlanned(ctx, e)
 			}
 		}
 		if e.op == opPatch {
@@ -486,6 +495,17 @@ func (s *Service) planChanges(ctx context.Context, e *txEntry, refs *refRewriter
 		return s.internalError(ctx, "transaction", err), false
 	}
 	add(c)
+	return s.checkPlanned(ctx, e)
+}
+
+// checkPlanned runs the WriteCheckers on an entry's planned versions; a
+// refusal names the entry.
+func (s *Service) checkPlanned(ctx context.Context, e *txEntry) (Response, bool) {
+	for _, c := range e.pending {
+		if r, ok := asDenied(s.checkWrite(ctx, c)); ok {
+			return entryOutcome(e.inEntry, r.Status, r.Outcome), false
+		}
+	}
 	return Response{}, true
 }
 

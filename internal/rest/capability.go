@@ -72,6 +72,9 @@ func (s *Service) Capabilities(published time.Time) fhir.Capabilities {
 		if t == "Patient" {
 			rc.Operations = patientOperations
 		}
+		if extra := s.operationCapabilities(t); len(extra) > 0 {
+			rc.Operations = append(slices.Clip(rc.Operations), extra...)
+		}
 		for _, p := range s.registry.ForType(t) {
 			if !searchable(p) {
 				continue
@@ -84,6 +87,9 @@ func (s *Service) Capabilities(published time.Time) fhir.Capabilities {
 			}
 		}
 		c.Resources = append(c.Resources, rc)
+	}
+	if s.cfg.Advertise != nil {
+		s.cfg.Advertise(&c)
 	}
 	return c
 }

@@ -160,9 +160,12 @@ func (s *Service) ConditionalDelete(ctx context.Context, typ string, criteria ur
 				LastUpdated: now, Method: store.MethodDelete, Deleted: true}
 			touched[i] = v.Type + "/" + v.ID
 		}
-		err := s.repo.Commit(ctx, changes)
+		_, err := s.commit(ctx, changes)
 		if store.IsConflict(err) {
 			continue // someone changed a match meanwhile: look again
+		}
+		if r, ok := asDenied(err); ok {
+			return r
 		}
 		if err != nil {
 			return s.internalError(ctx, "conditional delete", err)

@@ -42,6 +42,22 @@ type Config struct {
 	// AuditTrail serves AuditEvent reads and searches; nil leaves them to
 	// the repository (where nothing writes them).
 	AuditTrail AuditTrail
+	// WriteCheckers vet versions of their resource type before they are
+	// written (hooks.go); nil or no entry for a type means no check.
+	WriteCheckers map[string]WriteChecker
+	// Operations are operations implemented outside this package; the
+	// HTTP layer routes them and the CapabilityStatement lists them.
+	Operations []Operation
+	// CommitHook, when set, sees every commit before it is written and may
+	// amend it (commit.go): the teledermatology workflow.
+	CommitHook CommitHook
+	// Profiles validates resources against the profiles the server
+	// publishes: in $validate, and on every write of a resource whose
+	// meta.profile claims one of them. Nil means none are published.
+	Profiles ProfileValidator
+	// Advertise, when set, adds to the CapabilityStatement what the
+	// parts outside this package support (extensions, profiles).
+	Advertise func(*fhir.Capabilities)
 	// Now and NewID are for tests; nil means the wall clock and random ids.
 	Now   func() time.Time
 	NewID func() string

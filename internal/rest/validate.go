@@ -15,26 +15,32 @@ import (
 )
 
 // ProfileValidator checks resources against the profiles the server
-// publishes. It is the seam through which the teledermatology profiles
-// (profiles/) will plug into $validate.
+// publishes (Config.Profiles).
 type ProfileValidator interface {
 	// Knows reports whether the validator has the profile with canonical
-	// url.
+	// url (a "|version" suffix allowed).
 	Knows(url string) bool
-	// Validate checks res against a profile it knows.
-	Validate(ctx context.Context, url string, res *fhir.Resource) []fhir.Issue
+	// Validate checks a resource, already valid against the base R4
+	// definitions, against a profile it knows. doc is the resource JSON
+	// decoded with numbers kept as json.Number. Each issue's expression
+	// is the FHIRPath of the element at fault.
+	Validate(ctx context.Context, url string, doc map[string]any) []fhir.Issue
 }
 
-// noProfiles knows no profile: none are published yet.
+// noProfiles knows no profile.
 type noProfiles struct{}
 
 func (noProfiles) Knows(string) bool { return false }
 
-func (noProfiles) Validate(context.Context, string, *fhir.Resource) []fhir.Issue { return nil }
+func (noProfiles) Validate(context.Context, string, map[string]any) []fhir.Issue { return nil }
 
-// profiles is the validator $validate uses. When profiles are published,
-// this returns a validator from Config instead.
-func (s *Service) profiles() ProfileValidator { return noProfiles{} }
+// profiles is the validator of the published profiles.
+func (s *Service) profiles() ProfileValidator {
+	if s.cfg.Profiles == nil {
+		return noProfiles{}
+	}
+	return s.cfg.Profiles
+}
 
 // The modes of $validate (R4 resource-validation-mode); "" is a plain
 // validation of the resource.
@@ -360,7 +366,7 @@ func (s *Service) checkProfiles(ctx context.Context, o *fhir.Outcome, typ string
 		case !pv.Knows(asked):
 			o.Add(fhir.SeverityError, fhir.CodeNotSupported, fmt.Sprintf("profile %q is not known to this server", asked), "profile")
 		case res != nil:
-			o.Issue = append(o.Issue, pv.Validate(ctx, asked, res)...)
+			o.Issue = append(o.Issue, pv.Validate(ctx, asked, doc)...)
 		}
 	}
 	if res == nil {
@@ -379,7 +385,7 @@ func (s *Service) checkProfiles(ctx context.Context, o *fhir.Outcome, typ string
 				fmt.Sprintf("%s.meta.profile[%d]", typ, i))
 			continue
 		}
-		o.Issue = append(o.Issue, pv.Validate(ctx, url, res)...)
+		o.Issue = append(o.Issue, pv.Validate(ctx, url, doc)...)
 	}
 }
 

@@ -148,12 +148,15 @@ func (s *Service) Delete(ctx context.Context, typ, id, ifMatch string) Response 
 			return Response{Status: http.StatusNoContent, Version: cur.VersionID, LastUpdated: cur.LastUpdated}
 		}
 		now := s.now()
-		err = s.repo.Commit(ctx, []store.Change{{
+		_, err = s.commit(ctx, []store.Change{{
 			Type: typ, ID: id, PrevVersion: cur.VersionID, Version: cur.VersionID + 1,
 			LastUpdated: now, Method: store.MethodDelete, Deleted: true,
 		}})
 		if store.IsConflict(err) {
 			continue
+		}
+		if r, ok := asDenied(err); ok {
+			return r
 		}
 		if err != nil {
 			return s.internalError(ctx, "delete", err)
@@ -245,15 +248,19 @@ func (s *Service) commitVersion(ctx context.Context, res *fhir.Resource, id stri
 	if err := s.admitChange(ctx, c, nil, permits...); err != nil {
 		return Response{}, err
 	}
+	if err := s.checkWrite(ctx, c); err != nil {
+		return Response{}, err
+	}
 	if blob.data != nil {
 		if c.BlobRef, err = s.blobs.Put(ctx, blob.data); err != nil {
 			return Response{}, fmt.Errorf("store binary: %w", err)
 		}
 	}
-	if err := s.repo.Commit(ctx, []store.Change{c}); err != nil {
+	written, err := s.commit(ctx, []store.Change{c})
+	if err != nil {
 		return Response{}, err
 	}
-	return s.committed(ctx, c)
+	return s.committed(ctx, written[0])
 }
 
 // now is the timestamp of a write: the millisecond FHIR instants keep.

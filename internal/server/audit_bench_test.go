@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -41,12 +40,9 @@ func benchReadAudit(b *testing.B, noAudit bool) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}, Timeout: 30 * time.Second}
 
 	const n = 1000
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("p%d", i)
-		body := fmt.Appendf(nil, `{"resourceType":"Patient","id":%q,%s`, ids[i], benchPatient[len(`{"resourceType":"Patient",`):])
-		send(b, client, http.MethodPut, base+"/Patient/"+ids[i], body, http.StatusCreated)
-	}
+	ids := putPatients(b, n, func(path string, body []byte) {
+		send(b, client, http.MethodPut, base+path, body, http.StatusCreated)
+	})
 	var next atomic.Int64
 	b.SetParallelism(16)
 	cpu0, cpuOK := processCPU()
@@ -59,9 +55,7 @@ func benchReadAudit(b *testing.B, noAudit bool) {
 	})
 	b.StopTimer()
 	reportRate(b)
-	if cpu1, ok := processCPU(); ok && cpuOK {
-		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/req")
-	}
+	reportCPU(b, cpu0, cpuOK)
 	if t := app.AuditTrail(); t != nil {
 		st := t.Stats()
 		b.ReportMetric(float64(st.Waited), "waits")

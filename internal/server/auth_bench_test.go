@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -84,12 +83,9 @@ func benchReadByIDAuth(b *testing.B, mode string) {
 
 	const n = 1000
 	setup := token()
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("p%d", i)
-		body := fmt.Appendf(nil, `{"resourceType":"Patient","id":%q,%s`, ids[i], benchPatient[len(`{"resourceType":"Patient",`):])
-		do(http.MethodPut, base+"/Patient/"+ids[i], setup, body, http.StatusCreated)
-	}
+	ids := putPatients(b, n, func(path string, body []byte) {
+		do(http.MethodPut, base+path, setup, body, http.StatusCreated)
+	})
 	// Each client its own token, fetched before the clock starts (signing
 	// is the token endpoint's cost, not a read's).
 	tokens := make([]string, 64)
@@ -109,9 +105,5 @@ func benchReadByIDAuth(b *testing.B, mode string) {
 	})
 	b.StopTimer()
 	reportRate(b)
-	// CPU per read (server and client share the process) compares across
-	// a noisy shared machine better than the wall-clock rate.
-	if cpu1, ok := processCPU(); ok && cpuOK {
-		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/req")
-	}
+	reportCPU(b, cpu0, cpuOK)
 }

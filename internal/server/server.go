@@ -14,12 +14,17 @@ import (
 
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/fhir/search"
+	"github.com/telederm/telederm/internal/access"
 	"github.com/telederm/telederm/internal/api"
 	"github.com/telederm/telederm/internal/audit"
 	"github.com/telederm/telederm/internal/auth"
 	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
 	"github.com/telederm/telederm/internal/store/sqlite"
+	"github.com/telederm/telederm/internal/subscription"
+	"github.com/telederm/telederm/internal/subscription/egress"
+	"github.com/telederm/telederm/internal/telederm"
+	"github.com/telederm/telederm/internal/telederm/published"
 )
 
 // Config is what a server needs to start.
@@ -49,15 +54,42 @@ type Config struct {
 	// (left by writes that failed after storing it) is removed, and
 	// BlobGrace how old such content must be; 0 means an hour each.
 	BlobSweepEvery, BlobGrace time.Duration
+	// SubscriptionsAllow lists the hosts notifications may go to although
+	// they are loopback, private or plain http (HOST[:PORT],...; see
+	// egress.ParseAllow), e.g. "127.0.0.1:*" in tests.
+	SubscriptionsAllow string
+	// SubscriptionTiming tunes delivery retries, timeouts and polling;
+	// zero fields take the defaults.
+	SubscriptionTiming subscription.Timing
+	// NoWorkflow turns the teledermatology workflow off: referrals are
+	// stored as plain ServiceRequests, untriaged, with no Task. Only for
+	// tests of the generic FHIR server.
+	NoWorkflow bool
+	// TriageRules and Holidays are the operator's pathway rules and
+	// bank-holiday files; empty means the committed defaults.
+	TriageRules, Holidays string
+	// ServiceOwner is the reference ("Organization/x") that owns the Task
+	// of a referral that names no performer; empty leaves it unowned.
+	ServiceOwner string
+	// OverdueEvery is how often referrals past their due date are
+	// flagged; 0 means every minute.
+	OverdueEvery time.Duration
+	// Now is the clock writes are stamped with; nil means the wall clock.
+	// `telederm seed` sets it to lay down a region's history.
+	Now func() time.Time
 }
 
 // Server is an assembled Telederm.
 type Server struct {
 	handler   http.Handler
 	repo      *sqlite.Store
+	subs      *subscription.Manager
 	audit     *audit.Trail // nil when the trail is off
 	stopSweep context.CancelFunc
 	swept     chan struct{} // closed when the sweeper has stopped
+	// overdueDone is closed when the overdue watch has stopped; nil when
+	// the workflow is off.
+	overdueDone chan struct{}
 }
 
 // Open opens the store under cfg.DataDir and builds the HTTP handler.
@@ -85,9 +117,53 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, errors.Join(err, repo.Close())
 	}
+	allow, err := egress.ParseAllow(cfg.SubscriptionsAllow)
+	if err != nil {
+		return nil, errors.Join(err, repo.Close())
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		if reg, err = registryWithProfiles(); err != nil {
+			return nil, errors.Join(err, repo.Close())
+		}
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	profileSet, err := publish(ctx, repo, codec, reg, cfg.BaseURL, now().UTC().Truncate(time.Millisecond))
+	if err != nil {
+		return nil, errors.Join(err, repo.Close())
+	}
+	cal, err := loadCalendar(cfg.Holidays)
+	if err != nil {
+		return nil, errors.Join(err, repo.Close())
+	}
+	subs := subscription.New(subscription.Config{
+		BaseURL: cfg.BaseURL, Repo: repo, State: repo, Registry: reg, Egress: allow, Logger: log,
+		Restrict: cfg.Auth == "smart", CommitSignal: repo.CommitSignal, Timing: cfg.SubscriptionTiming,
+	})
+	checkers := published.WriteCheckers()
+	checkers["Subscription"] = subs
+	var svc *rest.Service
+	service := func() *rest.Service { return svc }
 	restCfg := rest.Config{
 		BaseURL: cfg.BaseURL, MaxBinaryBytes: cfg.MaxBinaryBytes, MaxBundleEntries: cfg.MaxBundleEntries,
-		Logger: log, Registry: cfg.Registry,
+		Logger: log, Registry: reg, Now: cfg.Now, Profiles: profileSet,
+		WriteCheckers: checkers,
+		Operations:    append(subs.Operations(), statsOperation(service, cal)),
+		Advertise: func(c *fhir.Capabilities) {
+			subs.Advertise(c)
+			published.Advertise(c)
+		},
+	}
+	var wf *telederm.Workflow
+	if !cfg.NoWorkflow {
+		if wf, err = newWorkflow(cfg, cal, profileSet, log); err != nil {
+			return nil, errors.Join(err, repo.Close())
+		}
+		restCfg.CommitHook = wf
+		restCfg.Operations = append(restCfg.Operations, wf.Operations(service)...)
 	}
 	apiCfg := api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping}
 	var trail *audit.Trail
@@ -98,7 +174,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		restCfg.AuditTrail, apiCfg.Audit = trail, trail
 	}
-	svc := rest.New(repo, blobs, codec, restCfg)
+	svc = rest.New(repo, blobs, codec, restCfg)
 	var authz *auth.Server
 	if cfg.Auth == "smart" {
 		authCfg := auth.Config{DataDir: cfg.DataDir, BaseURL: cfg.BaseURL, Logger: log, FindPatient: findPatient(svc)}
@@ -111,14 +187,32 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		apiCfg.Auth, apiCfg.Security = authz, authz.SecurityCapability()
 	}
-	h := api.New(svc, apiCfg)
+	var authenticate func(*http.Request) (*access.Grant, error)
+	if authz != nil {
+		authenticate = authz.Authenticate
+	}
+	if err := subs.Start(svc, authenticate); err != nil {
+		return nil, errors.Join(err, subs.Close(), closeTrail(trail), repo.Close())
+	}
+	h := withWebSocket(subs.WebSocket(), api.New(svc, apiCfg))
 	if authz != nil {
 		h = withAuth(authz, h)
 	}
-	srv := &Server{handler: h, repo: repo, audit: trail, swept: make(chan struct{})}
+	srv := &Server{handler: h, repo: repo, subs: subs, audit: trail, swept: make(chan struct{})}
 	sweepCtx, stop := context.WithCancel(context.Background())
 	srv.stopSweep = stop
 	go srv.sweepBlobs(sweepCtx, blobs, orHour(cfg.BlobSweepEvery), orHour(cfg.BlobGrace), log)
+	if wf != nil {
+		every := cfg.OverdueEvery
+		if every <= 0 {
+			every = time.Minute
+		}
+		srv.overdueDone = make(chan struct{})
+		go func() {
+			defer close(srv.overdueDone)
+			wf.WatchOverdue(sweepCtx, svc, every, now)
+		}()
+	}
 	return srv, nil
 }
 
@@ -165,11 +259,25 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // (the authorization server) and for tests; nil when Config.NoAudit.
 func (s *Server) AuditTrail() *audit.Trail { return s.audit }
 
-// Close stops the blob sweeper, writes the audit events still queued and
-// closes the trail and the store; call it after the HTTP server has
+// Close stops the blob sweeper and subscription delivery, writes the
+// audit events still queued and closes the trail and the store; call it after the HTTP server has
 // drained, so that the last requests are audited.
 func (s *Server) Close() error {
 	s.stopSweep()
 	<-s.swept
-	return errors.Join(closeTrail(s.audit), s.repo.Close())
+	if s.overdueDone != nil {
+		<-s.overdueDone
+	}
+	return errors.Join(s.subs.Close(), closeTrail(s.audit), s.repo.Close())
+}
+
+// withWebSocket serves the websocket notification channel at /ws.
+func withWebSocket(ws, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ws" {
+			ws.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -73,6 +73,14 @@ type Version struct {
 	BlobRef string
 }
 
+// Committed is a version as the commit log (Repository.Changes) shows it.
+type Committed struct {
+	// Seq is the version's place in the global commit order (1, 2, 3 ...;
+	// gaps are possible).
+	Seq int64
+	Version
+}
+
 // Change is one write in an atomic commit.
 type Change struct {
 	Type, ID string
@@ -167,6 +175,13 @@ type Repository interface {
 	// resource refers to the blob ref (Version.BlobRef): the blob sweeper
 	// removes only content nothing refers to.
 	BlobReferenced(ctx context.Context, ref string) (bool, error)
+	// Changes returns the versions committed after seq after, oldest
+	// first, at most limit of them: the commit log that subscriptions are
+	// matched from (the durable outbox). Every version a Commit writes
+	// appears once, with a seq larger than that of every version committed
+	// before it, and only once its commit is visible: a reader that has
+	// seen seq n never later finds a version below n it had not seen.
+	Changes(ctx context.Context, after int64, limit int) ([]Committed, error)
 	// Ping reports whether the store can serve requests (readiness).
 	Ping(ctx context.Context) error
 	// Close releases the store; in-flight calls finish first.

@@ -117,7 +117,7 @@ func (g *Generator) clinical(b *bundle) {
 	last := visits[len(visits)-1].start
 
 	pr := g.addPractice(b, last)
-	patient, who := g.addPatient(b, pr, last, 18, 90)
+	patient, who := g.addPatient(b, pr.orgURL, last, 18, 90)
 
 	fixed := 3 + 1 + len(lipidPanel) + 1 // practice, GP, patient; allergy; lipid panel and its report
 	visits[g.intn(len(visits))].labs = true

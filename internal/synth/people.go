@@ -148,10 +148,11 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
-// practice is a GP practice and one of its GPs, as every Bundle carries.
+// practice is a GP practice and one of its GPs, as every Bundle carries;
+// roleURL is the GP's PractitionerRole when one was added (addRole).
 type practice struct {
-	orgURL, gpURL string
-	gp            person
+	orgURL, gpURL, roleURL string
+	gp                     person
 }
 
 // addPractice adds an Organization (a GP practice with an ODS code) and a
@@ -167,20 +168,43 @@ func (g *Generator) addPractice(b *bundle, at time.Time) practice {
 		"address", []obj{g.address("work")},
 	))
 	p.gp = g.newPerson(at, 30, 64)
-	b.add(p.gpURL, "Practitioner", o(
-		"identifier", []obj{o("system", gmcNo, "value", itoa(g.between(3000000, 7999999)))},
-		"active", true,
-		"name", []obj{p.gp.name("official", "Dr")},
-		"telecom", []obj{o("system", "email", "value", p.gp.email("nhs.example"), "use", "work")},
-		"gender", p.gp.gender,
-		"qualification", []obj{o("code", o("coding", []obj{o("system", "http://terminology.hl7.org/CodeSystem/v2-0360/2.7", "code", "MD", "display", "Doctor of Medicine")}, "text", "MB BS, MRCGP"))},
-	))
+	b.add(p.gpURL, "Practitioner", practitioner(g, p.gp, "MB BS, MRCGP"))
 	return p
 }
 
-// addPatient adds a Patient registered at the practice and returns its
+// practitioner is a doctor's Practitioner resource with a GMC number.
+func practitioner(g *Generator, p person, qualification string) obj {
+	return o(
+		"identifier", []obj{o("system", gmcNo, "value", itoa(g.between(3000000, 7999999)))},
+		"active", true,
+		"name", []obj{p.name("official", "Dr")},
+		"telecom", []obj{o("system", "email", "value", p.email("nhs.example"), "use", "work")},
+		"gender", p.gender,
+		"qualification", []obj{o("code", o("coding", []obj{o("system", "http://terminology.hl7.org/CodeSystem/v2-0360/2.7", "code", "MD", "display", "Doctor of Medicine")}, "text", qualification))},
+	)
+}
+
+// addRole adds the PractitionerRole of the practice's GP (a referral's
+// requester, which names the practice the referral comes from).
+func (g *Generator) addRole(b *bundle, p *practice) {
+	p.roleURL = g.urn()
+	b.add(p.roleURL, "PractitionerRole", gpRole(p.gpURL, p.orgURL))
+}
+
+// gpRole is a general practitioner's role at a practice.
+func gpRole(practitioner, organization string) obj {
+	return o(
+		"active", true,
+		"practitioner", ref(practitioner),
+		"organization", ref(organization),
+		"code", []obj{sct("62247001", "General practitioner").cc()},
+	)
+}
+
+// addPatient adds a Patient registered at the practice (an Organization
+// reference), conforming to the telederm-patient profile, and returns its
 // urn:uuid and demographics.
-func (g *Generator) addPatient(b *bundle, pr practice, at time.Time, minAge, maxAge int) (string, person) {
+func (g *Generator) addPatient(b *bundle, org string, at time.Time, minAge, maxAge int) (string, person) {
 	url := g.urn()
 	p := g.newPerson(at, minAge, maxAge)
 	telecom := []obj{o("system", "phone", "value", g.mobile(), "use", "mobile")}
@@ -188,6 +212,7 @@ func (g *Generator) addPatient(b *bundle, pr practice, at time.Time, minAge, max
 		telecom = append(telecom, o("system", "email", "value", p.email("example.com"), "use", "home"))
 	}
 	b.add(url, "Patient", o(
+		"meta", o("profile", []string{ProfilePatient}),
 		"identifier", []obj{o("system", nhsNo, "value", g.NHSNumber())},
 		"active", true,
 		"name", []obj{p.name("official")},
@@ -195,8 +220,8 @@ func (g *Generator) addPatient(b *bundle, pr practice, at time.Time, minAge, max
 		"gender", p.gender,
 		"birthDate", date(p.birth),
 		"address", []obj{g.address("home")},
-		"generalPractitioner", refs(pr.gpURL),
-		"managingOrganization", ref(pr.orgURL),
+		"generalPractitioner", refs(org),
+		"managingOrganization", ref(org),
 	))
 	return url, p
 }

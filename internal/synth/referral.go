@@ -5,145 +5,153 @@ import (
 	"time"
 )
 
-// lesion is a working diagnosis a GP refers, with how likely each feature of
-// the 7-point checklist is to be present and what the GP writes.
-type lesion struct {
-	dx       code
-	pFeature [7]float64 // in checklistFeatures order
-	text     string
-	urgent   bool // on the suspected-cancer pathway whatever the score
-}
+// Canonical URLs of the teledermatology data model (profiles/README.md).
+const (
+	profileBase       = project + "StructureDefinition/"
+	ProfilePatient    = profileBase + "telederm-patient"
+	ProfileReferral   = profileBase + "telederm-referral"
+	ProfilePhoto      = profileBase + "telederm-lesion-photo"
+	ProfileChecklist  = profileBase + "telederm-seven-point-checklist"
+	ProfileAdvice     = profileBase + "telederm-advice"
+	ExtTriageOverride = profileBase + "triage-override"
+	ExtTriageResult   = profileBase + "triage-result"
 
-var lesions = []struct {
-	weight int
-	lesion
-}{
-	{40, lesion{sct("400010006", "Melanocytic naevus of skin"), [7]float64{0.2, 0.15, 0.15, 0.2, 0.1, 0.02, 0.1}, "Pigmented lesion, patient concerned", false}},
-	{15, lesion{sct("93655004", "Malignant melanoma of skin"), [7]float64{0.8, 0.7, 0.7, 0.6, 0.3, 0.2, 0.3}, "Changing pigmented lesion, irregular border", false}},
-	{20, lesion{sct("254701007", "Basal cell carcinoma of skin"), [7]float64{0.3, 0.2, 0.1, 0.3, 0.3, 0.3, 0.1}, "Pearly nodule with telangiectasia, slowly enlarging", false}},
-	{10, lesion{sct("254651007", "Squamous cell carcinoma of skin"), [7]float64{0.6, 0.4, 0.2, 0.6, 0.5, 0.4, 0.3}, "Non-healing crusted keratinising lesion with induration", true}},
-	{15, lesion{sct("95324001", "Skin lesion"), [7]float64{0.3, 0.2, 0.2, 0.2, 0.3, 0.1, 0.2}, "Skin lesion of uncertain nature", false}},
-}
+	RequestTypeSystem   = local + "request-type"
+	PhotoViewSystem     = local + "photo-view"
+	ChecklistSystem     = local + "seven-point-checklist"
+	AdviceOutcomeSystem = local + "advice-outcome"
+	PathwaySystem       = local + "triage-pathway"
+	OverrideSystem      = local + "override-reason"
+	ConsentTypeSystem   = local + "consent-type"
+)
 
-// checklistFeatures is the weighted 7-point checklist (NICE NG12): three
-// major features of 2 points, four minor of 1.
-var checklistFeatures = [7]struct {
-	code, display string
-	points        int
-}{
-	{"change-in-size", "Change in size", 2},
-	{"irregular-shape", "Irregular shape", 2},
-	{"irregular-colour", "Irregular colour", 2},
-	{"diameter-7mm", "Largest diameter 7 mm or more", 1},
-	{"inflammation", "Inflammation", 1},
-	{"oozing", "Oozing", 1},
-	{"change-in-sensation", "Change in sensation", 1},
-}
-
-const checklistSystem = local + "seven-point-checklist"
-
-// bodySites are where lesions are found, as SNOMED body structures.
-var bodySites = []code{
-	sct("77568009", "Back structure, excluding neck"),
-	sct("89545001", "Face structure"),
-	sct("41695006", "Scalp structure"),
-	sct("45048000", "Neck structure"),
-	sct("51185008", "Thoracic structure"),
-	sct("368209003", "Right upper arm structure"),
-	sct("368208006", "Left upper arm structure"),
-	sct("14975008", "Forearm structure"),
-	sct("85562004", "Hand structure"),
-	sct("68367000", "Thigh structure"),
-	sct("30021000", "Lower leg structure"),
-	sct("56459004", "Foot structure"),
-}
-
-// comorbidities are long-term conditions with a medicine for each, for the
-// referral's history.
-var comorbidities = []struct {
-	condition, medicine code
-	dosage              string
-}{
-	{sct("59621000", "Essential hypertension"), sct("386864001", "Amlodipine"), "5 mg once daily"},
-	{sct("44054006", "Diabetes mellitus type 2"), sct("109081006", "Metformin"), "500 mg twice daily with meals"},
-	{sct("195967001", "Asthma"), sct("372897005", "Salbutamol"), "100 micrograms, 2 puffs as needed"},
-	{sct("24079001", "Atopic dermatitis"), sct("396458002", "Hydrocortisone"), "Apply 1% cream thinly twice daily"},
-	{sct("9014002", "Psoriasis"), sct("395954002", "Calcipotriol"), "Apply ointment once daily"},
-	{sct("55822004", "Hyperlipidaemia"), sct("373444002", "Atorvastatin"), "20 mg once daily at night"},
-	{sct("49436004", "Atrial fibrillation"), sct("698090000", "Apixaban"), "5 mg twice daily"},
-	{sct("40930008", "Hypothyroidism"), sct("768532006", "Levothyroxine"), "75 micrograms once daily"},
-}
-
-// photoViews are the images a lesion needs: a close-up, a regional view
-// showing the site, and a dermoscopic image.
-var photoViews = [3]struct {
-	view, title string
-	modality    code
-	devices     []string
-}{
-	{"close-up", "Close-up, about 20 cm, ruler for scale", code{dicom, "XC", "External-camera Photography"}, phones},
-	{"regional", "Regional view showing the site", code{dicom, "XC", "External-camera Photography"}, phones},
-	{"dermoscopic", "Dermoscopic image", code{dicom, "DMS", "Dermoscopy"}, []string{"DermLite DL5 on iPhone 14", "Heine iC1 on Galaxy S23"}},
-}
-
-const dicom = "http://dicom.nema.org/resources/ontology/DCM"
-
-var phones = []string{"iPhone 14", "iPhone 15", "Galaxy S23", "Pixel 8", "Practice camera (Canon EOS R50)"}
+// Share of referrals whose GP overrides the rules' pathway, and whose
+// photos are below the 800x600 floor (so triage asks for better ones).
+const (
+	overrideShare   = 0.03
+	smallPhotoShare = 0.04
+)
 
 // ReferralBundle is one skin-lesion referral as a GP record system sends
-// it, in a transaction of ReferralEntries entries: the practice
-// (Organization) and GP (Practitioner), the Patient, the ServiceRequest,
-// three photos (Binary image/jpeg with a Media each), the seven
-// Observations of the 7-point checklist, two Conditions (the lesion and a
-// long-term condition) and a MedicationStatement.
+// it, in a transaction of ReferralEntries entries, following
+// profiles/README.md: the practice (Organization), the GP (Practitioner)
+// and their PractitionerRole (the requester), the Patient, the
+// ServiceRequest, three photos (Binary image/jpeg with a Media each), the
+// 7-point checklist (one Observation), the Consent to photography, two
+// Conditions (the lesion and a long-term condition) and a
+// MedicationStatement.
 func (g *Generator) ReferralBundle() []byte {
 	b := &bundle{}
-	g.referral(b)
+	g.acceptedReferral(b)
 	return b.json()
 }
 
-// referral adds one referral's ReferralEntries entries to b.
-func (g *Generator) referral(b *bundle) {
-	authored := g.workingTime(epoch, windowDays)
-	pr := g.addPractice(b, authored)
-	patient, _ := g.addPatient(b, pr, authored, 18, 95)
+// acceptedReferral adds one referral with its own practice to b, as a
+// server that refuses photos below the quality floor accepts it: small
+// photos are already retaken (the draw is kept, so the stream of a seed
+// does not change).
+func (g *Generator) acceptedReferral(b *bundle) {
+	one := &bundle{}
+	if info := g.referral(one, Referrer{}, g.workingTime(epoch, windowDays)); info.SmallPhotos {
+		one.resizePhotos()
+	}
+	b.entries = append(b.entries, one.entries...)
+}
+
+// Referrer is where a referral comes from when the practice is already
+// stored (literal references such as "Organization/12"). The zero value
+// makes the referral carry a practice, GP and role of its own.
+type Referrer struct {
+	Organization string // the GP practice
+	Practitioner string // the referring GP
+	Role         string // the GP's PractitionerRole at the practice: the requester
+	Service      string // the dermatology service (ServiceRequest.performer); optional
+}
+
+// Referral is a generated referral and what its generator knows of it.
+type Referral struct {
+	Bundle   []byte
+	Authored time.Time
+	// Score is the 7-point checklist score; Suspected is whether the
+	// pathway rules should put it on the suspected-cancer pathway (score
+	// 3 or more, suspected melanoma or SCC, a BCC on the face or scalp),
+	// before any override.
+	Score     int
+	Suspected bool
+	// Override is the pathway the GP chose against the rules ("" for none).
+	Override string
+	// SmallPhotos is set when the photos are below the 800x600 floor;
+	// Retake is then the same referral with photos of the usual size, for
+	// when the server refuses the first (image-size is required).
+	SmallPhotos bool
+	Retake      []byte
+}
+
+// ReferralFrom is one referral from an existing practice, authored at
+// authored, in a transaction of ReferralEntries-3 entries (no practice,
+// GP or role) with a new Patient.
+func (g *Generator) ReferralFrom(r Referrer, authored time.Time) Referral {
+	b := &bundle{}
+	info := g.referral(b, r, authored)
+	info.Bundle = b.json()
+	if info.SmallPhotos {
+		b.resizePhotos()
+		info.Retake = b.json()
+	}
+	return info
+}
+
+// referral adds one referral to b: with its own practice when r is the zero
+// Referrer.
+func (g *Generator) referral(b *bundle, r Referrer, authored time.Time) Referral {
+	if r.Organization == "" {
+		pr := g.addPractice(b, authored)
+		g.addRole(b, &pr)
+		r = Referrer{Organization: pr.orgURL, Practitioner: pr.gpURL, Role: pr.roleURL}
+	}
+	patient, _ := g.addPatient(b, r.Organization, authored, 18, 95)
 
 	les := g.lesion()
 	site := pick(g, bodySites)
-	srURL, lesionURL, historyURL, medURL := g.urn(), g.urn(), g.urn(), g.urn()
-	var obsURLs [7]string
-	for i := range obsURLs {
-		obsURLs[i] = g.urn()
-	}
+	srURL, checklistURL, consentURL := g.urn(), g.urn(), g.urn()
+	lesionURL, historyURL, medURL := g.urn(), g.urn(), g.urn()
 
-	present := [7]bool{}
+	var present [7]bool
 	score := 0
 	for i, f := range checklistFeatures {
 		if present[i] = g.chance(les.pFeature[i]); present[i] {
 			score += f.points
 		}
 	}
-	priority := "routine"
-	if score >= 3 || les.urgent {
-		priority = "urgent"
+	info := Referral{Authored: authored, Score: score, Suspected: les.suspected(score, site)}
+	var extensions []obj
+	if g.chance(overrideShare) {
+		var override obj
+		override, info.Override = g.override(info.Suspected)
+		extensions = []obj{override}
 	}
+	info.SmallPhotos = g.chance(smallPhotoShare)
+
 	diameter := g.uniform(3, 14)
 	b.add(srURL, "ServiceRequest", o(
+		"meta", o("profile", []string{ProfileReferral}),
+		"extension", extensions,
 		"identifier", []obj{o("system", project+"Id/gp-referral", "value", "R"+g.digits(8))},
 		"status", "active",
 		"intent", "order",
 		"category", []obj{sct("3457005", "Patient referral").cc()},
-		"priority", priority,
-		"code", o("coding", []obj{sct("700241009", "Dermatology service").coding()}, "text", "Teledermatology referral"),
+		// The GP does not pre-set fast track: the server triages.
+		"priority", "routine",
+		"code", o("coding", []obj{o("system", RequestTypeSystem, "code", "advice-and-guidance", "display", "Advice and guidance")}, "text", "Teledermatology advice and guidance"),
 		"subject", ref(patient),
 		"authoredOn", dateTime(authored),
-		"requester", ref(pr.gpURL),
+		"requester", ref(r.Role),
 		"performerType", sct("18803008", "Dermatologist").cc(),
+		"performer", refs(nonEmpty(r.Service)...),
 		"reasonCode", []obj{o("coding", []obj{les.dx.coding()}, "text", les.text+", "+string(decimal(diameter, 0))+" mm")},
 		"reasonReference", refs(lesionURL),
 		"bodySite", []obj{site.cc()},
-		"supportingInfo", refs(append(obsURLs[:], historyURL, medURL)...),
-		"note", []obj{o("text", "7-point checklist score "+itoa(score)+".")},
+		"supportingInfo", refs(checklistURL, consentURL, historyURL, medURL),
 	))
 
 	taken := authored.Add(-time.Duration(g.between(10, 60)) * time.Minute)
@@ -155,19 +163,20 @@ func (g *Generator) referral(b *bundle) {
 			"securityContext", ref(patient),
 			"data", base64.StdEncoding.EncodeToString(photo),
 		))
-		width, height := 4032, 3024
-		if v.view == "dermoscopic" {
-			width, height = 1920, 1920
+		width, height := v.width, v.height
+		if info.SmallPhotos {
+			width, height = 640, 480
 		}
 		b.add(mediaURL, "Media", o(
+			"meta", o("profile", []string{ProfilePhoto}),
 			"basedOn", refs(srURL),
 			"status", "completed",
 			"type", ccOf("media-type", "image", "Image"),
 			"modality", o("coding", []obj{v.modality.coding()}),
-			"view", o("text", v.view),
+			"view", o("coding", []obj{o("system", PhotoViewSystem, "code", v.view, "display", v.display)}),
 			"subject", ref(patient),
 			"createdDateTime", dateTime(taken.Add(time.Duration(g.between(0, 5))*time.Minute)),
-			"operator", ref(pr.gpURL),
+			"operator", ref(r.Practitioner),
 			"bodySite", site.cc(),
 			"deviceName", pick(g, v.devices),
 			"height", height,
@@ -177,19 +186,38 @@ func (g *Generator) referral(b *bundle) {
 	}
 
 	examined := authored.Add(-time.Duration(g.between(1, 9)) * time.Minute)
+	components := make([]obj, len(checklistFeatures))
 	for i, f := range checklistFeatures {
-		b.add(obsURLs[i], "Observation", o(
-			"basedOn", refs(srURL),
-			"status", "final",
-			"category", []obj{ccOf("observation-category", "exam", "Exam")},
-			"code", o("coding", []obj{o("system", checklistSystem, "code", f.code, "display", f.display)}, "text", f.display),
-			"subject", ref(patient),
-			"effectiveDateTime", dateTime(examined),
-			"performer", refs(pr.gpURL),
+		components[i] = o(
+			"code", o("coding", []obj{o("system", ChecklistSystem, "code", f.code, "display", f.display)}),
 			"valueBoolean", present[i],
-			"bodySite", site.cc(),
-		))
+		)
 	}
+	b.add(checklistURL, "Observation", o(
+		"meta", o("profile", []string{ProfileChecklist}),
+		"basedOn", refs(srURL),
+		"status", "final",
+		"category", []obj{ccOf("observation-category", "exam", "Exam")},
+		"code", o("coding", []obj{o("system", ChecklistSystem, "code", "checklist", "display", "Weighted 7-point checklist")}, "text", "Weighted 7-point checklist"),
+		"subject", ref(patient),
+		"effectiveDateTime", dateTime(examined),
+		"performer", refs(r.Practitioner),
+		"valueInteger", score,
+		"bodySite", site.cc(),
+		"component", components,
+	))
+
+	b.add(consentURL, "Consent", o(
+		"status", "active",
+		"scope", ccOf("consentscope", "treatment", "Treatment"),
+		"category", []obj{o("coding", []obj{o("system", ConsentTypeSystem, "code", "clinical-photography", "display", "Clinical photography")})},
+		"patient", ref(patient),
+		"dateTime", dateTime(taken.Add(-time.Duration(g.between(1, 5))*time.Minute)),
+		"performer", refs(patient),
+		"organization", refs(r.Organization),
+		"policyRule", ccOf("v3-ActCode", "OPTIN", "opt-in"),
+		"provision", o("type", "permit", "purpose", []obj{o("system", "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code", "TREAT", "display", "treatment")}),
+	))
 
 	b.add(lesionURL, "Condition", o(
 		"clinicalStatus", ccOf("condition-clinical", "active", "Active"),
@@ -200,7 +228,7 @@ func (g *Generator) referral(b *bundle) {
 		"subject", ref(patient),
 		"onsetDateTime", date(authored.AddDate(0, 0, -g.between(14, 400))),
 		"recordedDate", dateTime(authored),
-		"asserter", ref(pr.gpURL),
+		"asserter", ref(r.Practitioner),
 	))
 	cm := pick(g, comorbidities)
 	onset := authored.AddDate(-g.between(1, 20), -g.intn(12), 0)
@@ -212,7 +240,7 @@ func (g *Generator) referral(b *bundle) {
 		"subject", ref(patient),
 		"onsetDateTime", date(onset),
 		"recordedDate", date(onset),
-		"asserter", ref(pr.gpURL),
+		"asserter", ref(r.Practitioner),
 	))
 	b.add(medURL, "MedicationStatement", o(
 		"status", "active",
@@ -220,10 +248,59 @@ func (g *Generator) referral(b *bundle) {
 		"subject", ref(patient),
 		"effectivePeriod", o("start", date(onset.AddDate(0, 0, g.between(0, 60)))),
 		"dateAsserted", dateTime(authored),
-		"informationSource", ref(pr.gpURL),
+		"informationSource", ref(r.Practitioner),
 		"reasonReference", refs(historyURL),
 		"dosage", []obj{o("text", cm.dosage)},
 	))
+	return info
+}
+
+// override is a triage-override extension: a GP more concerned than the
+// rules asks for fast track; one reassured by the history asks for
+// routine. It returns the extension and the pathway chosen.
+func (g *Generator) override(suspected bool) (obj, string) {
+	pathway, reason, display := "suspected-cancer", "clinical-concern", "GP more concerned than the rules"
+	if suspected {
+		pathway, reason, display = "routine", "reassuring-history", "Reassuring history"
+		if g.chance(0.3) {
+			reason, display = "patient-factors", "Patient factors"
+		}
+	}
+	return o("url", ExtTriageOverride, "extension", []obj{
+		o("url", "reason", "valueCodeableConcept", o("coding", []obj{o("system", OverrideSystem, "code", reason, "display", display)})),
+		o("url", "pathway", "valueCoding", o("system", PathwaySystem, "code", pathway)),
+	}), pathway
+}
+
+// resizePhotos gives the Media of b the usual sizes of their views (in
+// photoViews order, as referral adds them).
+func (b *bundle) resizePhotos() {
+	k := 0
+	for _, e := range b.entries {
+		res := e[1].val.(obj) // fullUrl, resource, request
+		if res[0].val != "Media" {
+			continue
+		}
+		for i := range res {
+			switch res[i].key {
+			case "width":
+				res[i].val = photoViews[k].width
+			case "height":
+				res[i].val = photoViews[k].height
+			}
+		}
+		k++
+	}
+}
+
+func nonEmpty(s ...string) []string {
+	var out []string
+	for _, x := range s {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func (g *Generator) lesion() lesion {

@@ -6,7 +6,14 @@
 // on every run and platform (math/rand/v2 PCG, fixed base dates, no clock,
 // no map iteration). Every entry of a generated Bundle is a POST with a
 // random (seeded) urn:uuid fullUrl, and every reference between its
-// resources uses those urn:uuids, for the server to rewrite.
+// resources uses those urn:uuids, for the server to rewrite; ReferralFrom
+// also refers to a practice already stored (Region makes one), by the
+// references its caller gives.
+//
+// Referrals follow the data model of profiles/README.md (they claim its
+// profiles in meta.profile); AdviceOutcome, AnswerWorkingDays and
+// AdviceReport give `telederm seed` the consultant's side with the
+// published service's outcome mix and answer times.
 //
 // All people, practices and numbers are invented: NHS numbers come from the
 // 999 range kept for testing, and phone numbers from Ofcom's drama ranges.
@@ -22,7 +29,7 @@ import (
 
 // The kinds of ingest Bundle IngestBundle makes.
 const (
-	KindReferral = "referral" // five skin-lesion referrals, 100 entries
+	KindReferral = "referral" // six skin-lesion referrals, 96 entries
 	KindClinical = "clinical" // one general clinical record, 100 entries
 )
 
@@ -32,9 +39,9 @@ func Kinds() []string { return []string{KindReferral, KindClinical} }
 // Entries per Bundle: ReferralBundle, ClinicalBundle and IngestBundle of
 // either kind.
 const (
-	ReferralEntries = 20
+	ReferralEntries = 16
 	ClinicalEntries = 100
-	IngestReferrals = 5 // referrals per "referral" ingest Bundle
+	IngestReferrals = 6 // referrals per "referral" ingest Bundle (96 entries)
 )
 
 // Generator makes synthetic data from one seeded random stream. Each call
@@ -59,7 +66,7 @@ func (g *Generator) IngestBundle(kind string) []byte {
 	case KindReferral:
 		b := &bundle{}
 		for range IngestReferrals {
-			g.referral(b)
+			g.acceptedReferral(b)
 		}
 		return b.json()
 	case KindClinical:

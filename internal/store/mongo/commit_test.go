@@ -161,10 +161,11 @@ func TestAbandonedClaim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seq, err := s.nextSeq(ctx, 1)
+	high, err := s.highestSeq(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	seq := high + 1
 	old, _ := s.resource(ctx, p.key, false)
 	claim := p.versionDoc(seq, old.CS, true)
 	if _, err := s.ver.InsertOne(ctx, claim); err != nil {
@@ -247,7 +248,7 @@ func TestOpenTwice(t *testing.T) {
 	defer a.Close()
 	mustCommit(t, a, change("Patient", "p", 1, "{}"))
 	before := map[string]map[string]bool{}
-	for _, coll := range []string{resourcesColl, versionsColl} {
+	for _, coll := range indexedColls {
 		names, err := a.indexNames(t.Context(), coll)
 		if err != nil {
 			t.Fatal(err)

@@ -55,7 +55,11 @@ type pending struct {
 	CS int64 `bson:"cs"`
 	// At is when the claim was made (µs): a claim still pending long after
 	// is abandoned (abandonAfter).
-	At          int64 `bson:"at"`
+	At int64 `bson:"at"`
+	// Txn marks a claim of a multi-document transaction: abandoned, it is
+	// withdrawn, never finished alone (that would apply part of the
+	// transaction).
+	Txn         bool `bson:"txn,omitempty"`
 	SearchIndex `bson:",inline"`
 }
 

@@ -54,6 +54,10 @@ type Options struct {
 	// Logger receives the start-up warning about non-atomic commits; nil
 	// means slog.Default().
 	Logger *slog.Logger
+	// Quiet leaves that warning to the caller, who may allow non-atomic
+	// commits for its own idempotent writes only (the server's start-up
+	// publishing) and refuse them to clients.
+	Quiet bool
 }
 
 // Store is a store.Repository on a MongoDB database. It is safe for
@@ -66,7 +70,16 @@ type Store struct {
 	meta      *mongo.Collection
 	server    serverInfo
 	nonAtomic bool
-	seqMu     sync.Mutex // FerretDB only: see nextSeq
+	// seqMu serialises claims within the process, in sequence number
+	// order; lastSeq is the highest number known to exist (seq.go).
+	seqMu    sync.Mutex
+	seqKnown bool
+	lastSeq  int64
+	// signal wakes the subscription dispatcher after a commit through
+	// this Store (other processes' commits are found by polling).
+	signal commitSignal
+	// disp is the dispatcher's view of the delivery state (deliveries.go).
+	disp dispatchState
 	// abandonAfter is how old a pending claim must be before another
 	// writer finishes it (commit.go).
 	abandonAfter time.Duration
@@ -115,7 +128,7 @@ func (s *Store) open(ctx context.Context, opts Options) error {
 	if err := s.migrate(ctx); err != nil {
 		return err
 	}
-	if !s.server.transactions && s.nonAtomic {
+	if !s.server.transactions && s.nonAtomic && !opts.Quiet {
 		log := opts.Logger
 		if log == nil {
 			log = slog.Default()
@@ -126,6 +139,9 @@ func (s *Store) open(ctx context.Context, opts Options) error {
 	}
 	return nil
 }
+
+// Describe names the server and its topology, for logs.
+func (s *Store) Describe() string { return s.server.describe() }
 
 // Transactions reports whether commits of several changes run in a
 // multi-document transaction (a replica set or sharded cluster).

@@ -12,3 +12,9 @@ func TestRepository(t *testing.T) {
 		return openTest(t, Options{AllowNonAtomic: true})
 	})
 }
+
+func TestDeliveries(t *testing.T) {
+	storetest.RunDeliveriesTests(t, func(t *testing.T) storetest.Backend {
+		return openTest(t, Options{AllowNonAtomic: true})
+	})
+}

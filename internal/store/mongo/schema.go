@@ -18,13 +18,11 @@ const (
 
 // SchemaVersion is the layout of documents and indexes this code writes.
 // Open records it and refuses a database a newer version wrote.
-const SchemaVersion = 1
+// 2: sequence numbers claimed, not counted (seq.go); delivery state.
+const SchemaVersion = 2
 
-// schemaDoc and seqDoc are the meta collection's documents.
-const (
-	schemaDoc = "schema"
-	seqDoc    = "seq"
-)
+// schemaDoc is the meta collection's document of the schema version.
+const schemaDoc = "schema"
 
 // codeNamespaceNotFound is the server's error code for a missing collection.
 const codeNamespaceNotFound = 26
@@ -62,7 +60,16 @@ var indexes = []index{
 	// Blob references (a partial index on br would be smaller, but
 	// FerretDB has none).
 	{coll: versionsColl, name: "blob", keys: bson.D{{Key: "br", Value: 1}}},
+
+	// Subscription delivery (deliveries.go): a subscription's events in
+	// number order, its owners newest first, the steps not yet applied.
+	{coll: eventsColl, name: "sub_n", keys: bson.D{{Key: "sub", Value: 1}, {Key: "n", Value: 1}}},
+	{coll: ownersColl, name: "sub_v", keys: bson.D{{Key: "sub", Value: 1}, {Key: "v", Value: -1}}},
+	{coll: stepsColl, name: "done", keys: bson.D{{Key: "done", Value: 1}}},
 }
+
+// indexedColls are the collections with indexes of their own.
+var indexedColls = []string{resourcesColl, versionsColl, eventsColl, ownersColl, stepsColl}
 
 // migrate checks the recorded schema version, creates what is missing and
 // records this one.
@@ -95,7 +102,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // (FerretDB drops the connection when a batch repeats an existing index).
 func (s *Store) ensureIndexes(ctx context.Context) error {
 	have := map[string]map[string]bool{}
-	for _, coll := range []string{resourcesColl, versionsColl} {
+	for _, coll := range indexedColls {
 		names, err := s.indexNames(ctx, coll)
 		if err != nil {
 			return err

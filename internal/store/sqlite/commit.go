@@ -128,7 +128,9 @@ func (s *Store) commitGroup(group []*commitReq) {
 				results[i] = err
 			}
 		}
+		return
 	}
+	s.signal.fire()
 }
 
 // retryAlone rolls a failed group back and commits each of its commits in
@@ -162,6 +164,7 @@ func (s *Store) commitOne(r *commitReq) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
+	s.signal.fire()
 	return nil
 }
 

@@ -178,6 +178,38 @@ var migrations = [][]string{
 	{
 		`CREATE INDEX resource_version_blob ON resource_version (blob_ref) WHERE blob_ref != ''`,
 	},
+	// 6: subscription delivery (store.Deliveries). resource_version is
+	// the outbox: its seq orders every committed change, so the
+	// dispatcher keeps only a cursor into it, and an event is a pointer
+	// (the seq of the version it is about) with its number.
+	{
+		`CREATE TABLE sub_cursor (
+			one INTEGER PRIMARY KEY CHECK (one = 1),
+			seq INTEGER NOT NULL
+		) STRICT`,
+		`CREATE TABLE sub_state (
+			sub_id    TEXT    PRIMARY KEY,
+			version   INTEGER NOT NULL, -- the Subscription version last applied
+			live      INTEGER NOT NULL, -- changes are matched against it
+			events    INTEGER NOT NULL, -- number of the last event
+			delivered INTEGER NOT NULL  -- number of the last event delivered
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE sub_event (
+			sub_id TEXT    NOT NULL,
+			number INTEGER NOT NULL,
+			seq    INTEGER NOT NULL, -- resource_version.seq of the focus
+			PRIMARY KEY (sub_id, number)
+		) STRICT, WITHOUT ROWID`,
+		// Whose grant wrote a Subscription version; digest is a hash of
+		// the body, as the record is made before the commit.
+		`CREATE TABLE sub_owner (
+			sub_id  TEXT    NOT NULL,
+			version INTEGER NOT NULL,
+			digest  BLOB    NOT NULL,
+			grant_data BLOB NOT NULL,
+			PRIMARY KEY (sub_id, version, digest)
+		) STRICT, WITHOUT ROWID`,
+	},
 }
 
 // migrate brings the schema up to date in one transaction, so a crash

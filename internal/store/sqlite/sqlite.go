@@ -41,6 +41,8 @@ type Store struct {
 	ws    writeStmts
 	rs    readStmts
 	queue commitQueue // commits waiting for the running group (commit.go)
+	// signal wakes consumers of the commit log (changes.go).
+	signal commitSignal
 }
 
 var _ store.Repository = (*Store)(nil)

@@ -164,3 +164,30 @@ func TestQueryPlans(t *testing.T) {
 		}
 	}
 }
+
+func TestDeliveries(t *testing.T) {
+	storetest.RunDeliveriesTests(t, func(t *testing.T) storetest.Backend {
+		return openTest(t, t.TempDir(), Options{})
+	})
+}
+
+// The commit signal fires after a commit, not before.
+func TestCommitSignal(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{})
+	defer s.Close()
+	ch := s.CommitSignal()
+	select {
+	case <-ch:
+		t.Fatal("signal fired with no commit")
+	default:
+	}
+	err := s.Commit(t.Context(), []store.Change{{Type: "Patient", ID: "p", Version: 1, LastUpdated: time.Now(), Method: store.MethodCreate, Body: []byte(`{}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no signal after a commit")
+	}
+}

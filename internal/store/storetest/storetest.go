@@ -54,6 +54,8 @@ func RunRepositoryTests(t *testing.T, newRepo func(t *testing.T) store.Repositor
 		{"Search", testSearch},
 		{"MetaInUse", testMetaInUse},
 		{"BlobReferenced", testBlobReferenced},
+		{"Changes", testChanges},
+		{"ChangesWhileWriting", testChangesWhileWriting},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,191 @@
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/telederm/telederm/internal/store"
+)
+
+// Backend is a store with subscription delivery state.
+type Backend interface {
+	store.Repository
+	store.Deliveries
+}
+
+// RunDeliveriesTests runs the behavioural tests of store.Deliveries.
+// newBackend must return a new, empty backend on every call.
+func RunDeliveriesTests(t *testing.T, newBackend func(t *testing.T) Backend) {
+	open := func(t *testing.T) Backend {
+		t.Helper()
+		b := newBackend(t)
+		t.Cleanup(func() { _ = b.Close() })
+		return b
+	}
+	tests := []struct {
+		name string
+		run  func(*testing.T, Backend)
+	}{
+		{"Numbering", testDispatchNumbering},
+		{"CursorNeverMovesBack", testDispatchCursor},
+		{"UnknownSubscription", testDispatchUnknown},
+		{"Delivered", testMarkDelivered},
+		{"Owners", testOwners},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t, open(t))
+		})
+	}
+}
+
+// changesOf commits the changes and returns them as the log shows them.
+func changesOf(t *testing.T, b Backend, cs ...store.Change) []store.Committed {
+	t.Helper()
+	before, err := b.Changes(t.Context(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var after int64
+	if len(before) > 0 {
+		after = before[len(before)-1].Seq
+	}
+	for _, c := range cs {
+		commit(t, b, c)
+	}
+	got, err := b.Changes(t.Context(), after, 1000)
+	if err != nil || len(got) != len(cs) {
+		t.Fatalf("Changes: %d, %v; want %d", len(got), err, len(cs))
+	}
+	return got
+}
+
+// testDispatchNumbering: events are numbered per subscription from 1 with
+// no gap, across steps, and read back in order with their versions.
+func testDispatchNumbering(t *testing.T, b Backend) {
+	ctx := t.Context()
+	cursor, subs, err := b.LoadDispatch(ctx)
+	if err != nil || cursor != 0 || len(subs) != 0 {
+		t.Fatalf("LoadDispatch on an empty store = %d, %v, %v", cursor, subs, err)
+	}
+	cs := changesOf(t, b, write("Patient", "p", 1, minute(1)), write("Patient", "p", 2, minute(2)), write("Patient", "q", 1, minute(3)))
+	err = b.Dispatch(ctx, store.Dispatch{
+		Cursor:        cs[1].Seq,
+		Subscriptions: []store.SubscriptionState{{ID: "s1", Version: 1, Live: true}, {ID: "s2", Version: 3, Live: true}},
+		Events:        []store.Event{{Subscription: "s1", Seq: cs[0].Seq}, {Subscription: "s2", Seq: cs[0].Seq}, {Subscription: "s1", Seq: cs[1].Seq}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Dispatch(ctx, store.Dispatch{
+		Cursor:        cs[2].Seq,
+		Subscriptions: []store.SubscriptionState{{ID: "s2", Version: 4, Live: false}},
+		Events:        []store.Event{{Subscription: "s1", Seq: cs[2].Seq}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor, subs, err = b.LoadDispatch(ctx)
+	if err != nil || cursor != cs[2].Seq {
+		t.Fatalf("LoadDispatch cursor = %d, %v; want %d", cursor, err, cs[2].Seq)
+	}
+	byID := map[string]store.SubscriptionState{}
+	for _, s := range subs {
+		byID[s.ID] = s
+	}
+	if got := byID["s1"]; got != (store.SubscriptionState{ID: "s1", Version: 1, Live: true, Events: 3}) {
+		t.Errorf("s1 = %+v", got)
+	}
+	if got := byID["s2"]; got != (store.SubscriptionState{ID: "s2", Version: 4, Live: false, Events: 1}) {
+		t.Errorf("s2 = %+v", got)
+	}
+	evs, err := b.Events(ctx, "s1", 1, 100, 100)
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("Events(s1) = %d, %v", len(evs), err)
+	}
+	for i, ev := range evs {
+		want := cs[i]
+		if ev.Number != int64(i+1) || ev.Seq != want.Seq || ev.ID != want.ID || ev.VersionID != want.VersionID || !bytes.Equal(ev.Body, want.Body) {
+			t.Errorf("event %d = %d seq %d %s/%s v%d, want %d seq %d %s/%s v%d", i, ev.Number, ev.Seq, ev.Type, ev.ID, ev.VersionID,
+				i+1, want.Seq, want.Type, want.ID, want.VersionID)
+		}
+	}
+	if evs, err := b.Events(ctx, "s1", 2, 2, 100); err != nil || len(evs) != 1 || evs[0].Number != 2 {
+		t.Errorf("Events(s1, 2..2) = %+v, %v", evs, err)
+	}
+	if evs, err := b.Events(ctx, "s1", 1, 100, 2); err != nil || len(evs) != 2 {
+		t.Errorf("Events(s1, limit 2) = %d, %v", len(evs), err)
+	}
+	if p, err := b.Progress(ctx, "s1"); err != nil || p.Events != 3 {
+		t.Errorf("Progress(s1) = %+v, %v", p, err)
+	}
+	if _, err := b.Progress(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Progress(nope) = %v, want ErrNotFound", err)
+	}
+}
+
+func testDispatchCursor(t *testing.T, b Backend) {
+	ctx := t.Context()
+	if err := b.Dispatch(ctx, store.Dispatch{Cursor: 10}); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Dispatch(ctx, store.Dispatch{Cursor: 9, Subscriptions: []store.SubscriptionState{{ID: "s", Version: 1, Live: true}}})
+	if err == nil {
+		t.Fatal("a step behind the cursor was accepted")
+	}
+	cursor, subs, _ := b.LoadDispatch(ctx)
+	if cursor != 10 || len(subs) != 0 {
+		t.Fatalf("after a refused step: cursor %d, %d subscriptions; want 10 and none", cursor, len(subs))
+	}
+}
+
+// An event for a subscription no step introduced fails the whole step.
+func testDispatchUnknown(t *testing.T, b Backend) {
+	ctx := t.Context()
+	cs := changesOf(t, b, write("Patient", "p", 1, minute(1)))
+	err := b.Dispatch(ctx, store.Dispatch{Cursor: cs[0].Seq,
+		Subscriptions: []store.SubscriptionState{{ID: "known", Version: 1, Live: true}},
+		Events:        []store.Event{{Subscription: "known", Seq: cs[0].Seq}, {Subscription: "ghost", Seq: cs[0].Seq}}})
+	if err == nil {
+		t.Fatal("an event of an unknown subscription was accepted")
+	}
+	cursor, subs, _ := b.LoadDispatch(ctx)
+	if cursor != 0 || len(subs) != 0 {
+		t.Fatalf("the failed step left cursor %d and %d subscriptions", cursor, len(subs))
+	}
+}
+
+func testMarkDelivered(t *testing.T, b Backend) {
+	ctx := t.Context()
+	cs := changesOf(t, b, write("Patient", "p", 1, minute(1)))
+	evs := []store.Event{{Subscription: "s", Seq: cs[0].Seq}, {Subscription: "s", Seq: cs[0].Seq}, {Subscription: "s", Seq: cs[0].Seq}}
+	if err := b.Dispatch(ctx, store.Dispatch{Cursor: cs[0].Seq, Subscriptions: []store.SubscriptionState{{ID: "s", Version: 1, Live: true}}, Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int64{2, 1, 2} { // never lowered
+		if err := b.MarkDelivered(ctx, "s", n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, _ := b.Progress(ctx, "s"); p.Delivered != 2 || p.Events != 3 {
+		t.Fatalf("progress %+v, want 2 of 3 delivered", p)
+	}
+}
+
+func testOwners(t *testing.T, b Backend) {
+	ctx := t.Context()
+	for _, o := range []store.Owner{{Version: 1, Digest: []byte{1}, Grant: []byte(`a`)}, {Version: 3, Digest: []byte{3}, Grant: []byte(`c`)}, {Version: 1, Digest: []byte{9}, Grant: []byte(`x`)}} {
+		if err := b.SaveOwner(ctx, "s", o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os, err := b.Owners(ctx, "s")
+	if err != nil || len(os) != 3 || os[0].Version != 3 || string(os[0].Grant) != "c" {
+		t.Fatalf("Owners = %+v, %v; want three, version 3 first", os, err)
+	}
+	if os, _ := b.Owners(ctx, "other"); len(os) != 0 {
+		t.Fatalf("Owners(other) = %+v", os)
+	}
+}
