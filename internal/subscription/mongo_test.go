@@ -67,7 +67,8 @@ func TestTwoProcessesOneDatabase(t *testing.T) {
 		t.Fatalf("read through the other process: %d %v", status, out)
 	}
 	seen := map[string]bool{}
-	next, pages := b.url+"/Patient?family=Twin&_count=10", 0
+	// The first page through a, the next ones (a's cursors) through b.
+	next, pages := a.url+"/Patient?family=Twin&_count=10", 0
 	for next != "" {
 		status, out := fhirCall(t, http.MethodGet, next, nil)
 		if status != http.StatusOK {
