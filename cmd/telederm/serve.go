@@ -31,6 +31,11 @@ type serveConfig struct {
 	subscriptionsAllow                         string
 	// The teledermatology workflow's operator files and service.
 	triageRules, holidays, serviceOwner string
+	// store is a MongoDB URI, empty for the embedded store;
+	// mongoNonAtomic accepts non-atomic transactions on a deployment
+	// without multi-document transactions.
+	store          string
+	mongoNonAtomic bool
 }
 
 // parseServeFlags reads flags; each flag's default comes from its
@@ -61,6 +66,8 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	maxBinary := fs.String("max-binary", env("TELEDERM_MAX_BINARY", "16MiB"), "largest Binary content (TELEDERM_MAX_BINARY)")
 	maxBundle := fs.String("max-bundle", env("TELEDERM_MAX_BUNDLE", "64MiB"), "largest batch or transaction Bundle body (TELEDERM_MAX_BUNDLE)")
 	fs.IntVar(&c.maxBundleEntries, "max-bundle-entries", envInt(getenv, "TELEDERM_MAX_BUNDLE_ENTRIES", 1000), "most entries in one batch or transaction (TELEDERM_MAX_BUNDLE_ENTRIES)")
+	fs.StringVar(&c.store, "store", env("TELEDERM_STORE", ""), "where resources live: a MongoDB replica set or sharded cluster URI (mongodb://host1,host2/telederm?replicaSet=rs0), or empty for the embedded store in --data; blobs, the audit trail and the authorization server's files stay in --data (TELEDERM_STORE)")
+	fs.BoolVar(&c.mongoNonAtomic, "mongo-non-atomic-transactions", getenv("TELEDERM_MONGO_NON_ATOMIC_TRANSACTIONS") == "true", "on a MongoDB deployment without multi-document transactions (a standalone server), accept transaction Bundles and referrals that a crash or a concurrent writer can leave half applied; without it they are refused (TELEDERM_MONGO_NON_ATOMIC_TRANSACTIONS=true)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -140,6 +147,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 		MaxBundleBytes: cfg.maxBundle, MaxBundleEntries: cfg.maxBundleEntries,
 		NoAudit: cfg.audit == "off", SubscriptionsAllow: cfg.subscriptionsAllow,
 		TriageRules: cfg.triageRules, Holidays: cfg.holidays, ServiceOwner: cfg.serviceOwner,
+		Store: cfg.store, MongoNonAtomicTransactions: cfg.mongoNonAtomic,
 	})
 	if err != nil {
 		return err

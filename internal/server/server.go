@@ -20,7 +20,6 @@ import (
 	"github.com/telederm/telederm/internal/auth"
 	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
-	"github.com/telederm/telederm/internal/store/sqlite"
 	"github.com/telederm/telederm/internal/subscription"
 	"github.com/telederm/telederm/internal/subscription/egress"
 	"github.com/telederm/telederm/internal/telederm"
@@ -77,12 +76,20 @@ type Config struct {
 	// Now is the clock writes are stamped with; nil means the wall clock.
 	// `telederm seed` sets it to lay down a region's history.
 	Now func() time.Time
+
+	// Store is a MongoDB URI (mongodb://...) to keep resources in;
+	// empty means the embedded store under DataDir (store.go).
+	Store string
+	// MongoNonAtomicTransactions accepts, on a MongoDB deployment without
+	// multi-document transactions, writes of several resources at once
+	// that a crash or a concurrent writer can leave half applied.
+	MongoNonAtomicTransactions bool
 }
 
 // Server is an assembled Telederm.
 type Server struct {
 	handler   http.Handler
-	repo      *sqlite.Store
+	repo      backend
 	subs      *subscription.Manager
 	audit     *audit.Trail // nil when the trail is off
 	stopSweep context.CancelFunc
@@ -101,11 +108,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Auth != "off" && cfg.Auth != "smart" {
 		return nil, fmt.Errorf("server.Config.Auth must be \"smart\" or \"off\", not %q", cfg.Auth)
 	}
-	sync := sqlite.SyncNormal
-	if cfg.SyncFull {
-		sync = sqlite.SyncFull
-	}
-	repo, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{Synchronous: sync})
+	repo, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -175,6 +178,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		restCfg.AuditTrail, apiCfg.Audit = trail, trail
 	}
+	restCfg.CommitHook = atomicGuard(repo, cfg, restCfg.CommitHook)
 	svc = rest.New(repo, blobs, codec, restCfg)
 	var authz *auth.Server
 	if cfg.Auth == "smart" {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/telederm/telederm/internal/server"
+	"github.com/telederm/telederm/internal/store/mongo/mongotest"
 )
 
 // Start runs a server with cfg (DataDir defaults to a temporary directory,
@@ -19,6 +20,12 @@ import (
 // until the test ends, and returns its base URL. wrap, when given, wraps
 // the handler: tests build a server that breaks one rule on purpose that
 // way.
+//
+// With TELEDERM_TEST_STORE=ferretdb (mongotest.EnvStore) a server whose
+// cfg.Store is empty keeps its resources in a fresh database of an
+// in-process FerretDB instead of the embedded store, accepting
+// non-atomic transactions (FerretDB has none): the same tests then run
+// on the MongoDB backend.
 func Start(t testing.TB, cfg server.Config, wrap ...func(http.Handler) http.Handler) string {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
@@ -29,6 +36,14 @@ func Start(t testing.TB, cfg server.Config, wrap ...func(http.Handler) http.Hand
 	cfg.BaseURL = base
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Store == "" && mongotest.Wanted() {
+		uri, err := mongotest.URI()
+		if err != nil {
+			t.Fatalf("%s=ferretdb: %v", mongotest.EnvStore, err)
+		}
+		cfg.Store, cfg.MongoNonAtomicTransactions = uri, true
+		t.Cleanup(func() { _ = mongotest.Drop(uri) }) // after the server's Close (cleanups run last first)
 	}
 	app, err := server.Open(context.Background(), cfg)
 	if err != nil {

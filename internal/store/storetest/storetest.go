@@ -17,8 +17,9 @@ import (
 // not panic), so newRepo need not.
 //
 // Conflict and InvalidChange commit several changes of which one fails, and
-// check that none was written: a backend passes them only with
-// multi-document transactions.
+// check that none was written: a backend without multi-document
+// transactions passes them only by checking every change before it writes
+// any (which a concurrent writer can still defeat).
 func RunRepositoryTests(t *testing.T, newRepo func(t *testing.T) store.Repository) {
 	open := func(t *testing.T) store.Repository {
 		t.Helper()

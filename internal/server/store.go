@@ -1,0 +1,114 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/rest"
+	"github.com/telederm/telederm/internal/store"
+	"github.com/telederm/telederm/internal/store/mongo"
+	"github.com/telederm/telederm/internal/store/sqlite"
+)
+
+// backend is what the server needs of its store: the resources, the
+// subscription delivery state, and a signal after each commit (which,
+// on MongoDB, only this process's commits fire: the dispatcher polls for
+// the others').
+type backend interface {
+	store.Repository
+	store.Deliveries
+	CommitSignal() <-chan struct{}
+}
+
+// openStore opens the store cfg.Store names: the embedded SQLite store
+// under cfg.DataDir when empty, a MongoDB deployment for a mongodb:// or
+// mongodb+srv:// URI.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (backend, error) {
+	switch {
+	case cfg.Store == "":
+		sync := sqlite.SyncNormal
+		if cfg.SyncFull {
+			sync = sqlite.SyncFull
+		}
+		return sqlite.Open(ctx, cfg.DataDir, sqlite.Options{Synchronous: sync})
+	case strings.HasPrefix(cfg.Store, "mongodb://"), strings.HasPrefix(cfg.Store, "mongodb+srv://"):
+		return openMongo(ctx, cfg, log)
+	}
+	return nil, fmt.Errorf("store %q: want a mongodb:// or mongodb+srv:// URI, or none for the embedded store", redactURI(cfg.Store))
+}
+
+// openMongo opens the MongoDB store with the subscription delivery lease,
+// so that several processes on one database deliver each event once.
+//
+// The store accepts non-atomic commits of several changes: the server's
+// own start-up writes (the published profiles) are idempotent and are
+// repeated at the next start if interrupted. Clients' commits of several
+// changes are refused by atomicGuard unless the operator accepted
+// non-atomic transactions.
+func openMongo(ctx context.Context, cfg Config, log *slog.Logger) (backend, error) {
+	s, err := mongo.Open(ctx, cfg.Store, mongo.Options{AllowNonAtomic: true, Quiet: true, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case s.Transactions():
+		log.Info("store: MongoDB with multi-document transactions", "server", s.Describe())
+	case cfg.MongoNonAtomicTransactions:
+		log.Warn("store: THIS DEPLOYMENT HAS NO MULTI-DOCUMENT TRANSACTIONS and non-atomic transactions were accepted "+
+			"(--mongo-non-atomic-transactions): a transaction Bundle or referral interrupted by a crash or a concurrent "+
+			"writer can be left half applied. Use a replica set.", "server", s.Describe())
+	default:
+		log.Warn("store: this deployment has no multi-document transactions: transaction Bundles and other writes of "+
+			"several resources at once are refused (use a replica set, or accept non-atomic transactions with "+
+			"--mongo-non-atomic-transactions)", "server", s.Describe())
+	}
+	leased, err := s.WithDeliveryLease(ctx, mongo.LeaseOptions{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("subscription delivery lease: %w", err)
+	}
+	return leased, nil
+}
+
+// atomicGuard refuses, with an OperationOutcome, commits of several
+// resources that the store cannot make atomic (MongoDB without
+// multi-document transactions) unless cfg accepts non-atomic ones. It
+// sees the commit after next (the workflow, which may add a Task to a
+// referral), so the count is of what would be written. nil next is fine.
+func atomicGuard(repo backend, cfg Config, next rest.CommitHook) rest.CommitHook {
+	tx, ok := repo.(interface{ Transactions() bool })
+	if !ok || tx.Transactions() || cfg.MongoNonAtomicTransactions {
+		return next
+	}
+	return guard{next}
+}
+
+type guard struct{ next rest.CommitHook }
+
+func (g guard) BeforeCommit(ctx context.Context, c *rest.Commit) error {
+	if g.next != nil {
+		if err := g.next.BeforeCommit(ctx, c); err != nil {
+			return err
+		}
+	}
+	if n := len(c.Changes()); n > 1 {
+		return &rest.Refusal{Status: http.StatusBadRequest, Outcome: fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotSupported,
+			fmt.Sprintf("this write changes %d resources at once, which this server cannot do atomically: its MongoDB "+
+				"deployment has no multi-document transactions (a standalone server). The operator can run a replica "+
+				"set, or accept non-atomic writes with --mongo-non-atomic-transactions", n))}
+	}
+	return nil
+}
+
+// redactURI drops the credentials from a store URI, for messages.
+func redactURI(uri string) string {
+	if at := strings.LastIndex(uri, "@"); at >= 0 {
+		if scheme := strings.Index(uri, "://"); scheme >= 0 && scheme < at {
+			return uri[:scheme+3] + "…" + uri[at:]
+		}
+	}
+	return uri
+}

@@ -1,0 +1,102 @@
+// Package mongotest gives tests of other packages a MongoDB to run a
+// server on: an in-process FerretDB (SQLite handler), since
+// no MongoDB server can be installed where the tests run. FerretDB speaks
+// the wire protocol but has no multi-document transactions and no change
+// streams, and answers every filter on a nested field by reading each
+// document: its speed says nothing about MongoDB's.
+package mongotest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// EnvStore is the environment variable that moves the tests built on
+// servertest to another backend: "ferretdb" runs them on an in-process
+// FerretDB; empty (the default) on the embedded SQLite store.
+const EnvStore = "TELEDERM_TEST_STORE"
+
+// Wanted reports whether EnvStore asks for FerretDB.
+func Wanted() bool { return os.Getenv(EnvStore) == "ferretdb" }
+
+var (
+	once    sync.Once
+	baseURI string
+	startEr error
+	dbs     atomic.Int64
+)
+
+// URI returns the URI of a fresh database on the test binary's FerretDB,
+// started at the first call and left running until the binary exits.
+func URI() (string, error) {
+	once.Do(start)
+	if startEr != nil {
+		return "", startEr
+	}
+	return fmt.Sprintf("%s/t%d_%d", strings.TrimSuffix(baseURI, "/"), os.Getpid(), dbs.Add(1)), nil
+}
+
+func start() {
+	// One directory for every test binary: each database is a file of
+	// its own, named after the binary's process, and removed by Drop.
+	// (FerretDB's in-memory mode has one connection per database, on
+	// which its bulk writes deadlock.)
+	dir := filepath.Join(os.TempDir(), "telederm-ferretdb-tests")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		startEr = err
+		return
+	}
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(off)",
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		startEr = fmt.Errorf("FerretDB did not start: %w", err)
+		return
+	}
+	go func() { _ = f.Run(context.Background()) }()
+	uri := f.MongoDBURI() // blocks until the listener is up
+	host := strings.TrimSuffix(strings.TrimPrefix(uri, "mongodb://"), "/")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", host, time.Second)
+		if err == nil {
+			_ = c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			startEr = fmt.Errorf("FerretDB did not listen: %w", err)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	baseURI = uri
+}
+
+// Drop removes the database a URI from URI names, and its file.
+func Drop(uri string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		return err
+	}
+	defer c.Disconnect(ctx)
+	name := uri[strings.LastIndex(uri, "/")+1:]
+	return c.Database(name).Drop(ctx)
+}
