@@ -48,6 +48,7 @@ func (s *Service) patch(ctx context.Context, typ, id, ifMatch string, apply patc
 	if !ok {
 		return r
 	}
+	defer s.writing.lock(typ + "/" + id)() // take turns, as write does
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		cur, r, ok := s.current(ctx, typ, id)
 		if !ok {

@@ -85,8 +85,9 @@ type Service struct {
 	indexer  *search.Indexer
 	cfg      Config
 	log      *slog.Logger
-	// creating serialises conditional creates on the same criteria.
-	creating keyedLocks
+	// creating serialises conditional creates on the same criteria;
+	// writing serialises this process's writes of one resource.
+	creating, writing keyedLocks
 	// compartmentLinks test what places a resource in a Patient
 	// compartment, for the scope checks of patient-confined tokens; built
 	// on first use.

@@ -180,6 +180,13 @@ type writeOpts struct {
 // current version and the new one before anything is stored.
 func (s *Service) write(ctx context.Context, res *fhir.Resource, id string, o writeOpts) Response {
 	typ := res.Type()
+	if !o.mustBeNew {
+		// Writers of one resource in this process take turns: the
+		// compare-and-set still guards against other processes, but here
+		// a writer would otherwise lose the race over and over to the
+		// others (200 concurrent updates of one Patient) and give up.
+		defer s.writing.lock(typ + "/" + id)()
+	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		var prev int64
 		existed := false
