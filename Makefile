@@ -33,10 +33,9 @@ test: fmt-check vet js-deps
 ## conformance (round-trip, search, bundles) and subscription tests again,
 ## on the MongoDB backend over an in-process FerretDB (no race detector:
 ## FerretDB is slow). Skipped: transaction isolation (FerretDB has no
-## multi-document transactions) and 200 concurrent updates of one resource
-## (optimistic retries run out on FerretDB's full-scan writes); the
-## official-example search and round-trip take over 10 minutes there.
-FERRET_CONFORMANCE := TestRoundTripProjectExamples|TestSearchReferral|TestSearchHandling|TestSearchPagingWhileWriting|TestSearchList|TestCompartmentSearchAll|TestTransaction|TestBatch|TestBundleExamples|TestCreateReadUpdateDelete|TestHistory|TestConditionalInteractions|TestOperation
+## multi-document transactions); the official-example search and
+## round-trip take over 10 minutes there.
+FERRET_CONFORMANCE := TestRoundTripProjectExamples|TestConcurrent|TestSearchReferral|TestSearchHandling|TestSearchPagingWhileWriting|TestSearchList|TestCompartmentSearchAll|TestTransaction|TestBatch|TestBundleExamples|TestCreateReadUpdateDelete|TestHistory|TestConditionalInteractions|TestOperation
 test-ferretdb:
 	TELEDERM_TEST_STORE=ferretdb $(GO) test -count=1 ./internal/store/mongo/... ./internal/subscription/
 	TELEDERM_TEST_STORE=ferretdb $(GO) test -count=1 -run '$(FERRET_CONFORMANCE)' -skip 'TestTransactionIsolation' ./conformance/
