@@ -3,7 +3,6 @@ package mongo
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -99,32 +98,6 @@ func (s *Store) committed(ctx context.Context, d *versionDoc) (bool, error) {
 	return s.reached(ctx, now)
 }
 
-// commitSignal is closed and replaced after every commit through this
-// Store, so the subscription dispatcher can wait for news instead of
-// polling; commits by other processes are found by its polling.
-type commitSignal struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func (c *commitSignal) wait() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ch == nil {
-		c.ch = make(chan struct{})
-	}
-	return c.ch
-}
-
-func (c *commitSignal) fire() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ch != nil {
-		close(c.ch)
-		c.ch = nil
-	}
-}
-
 // CommitSignal returns a channel that is closed once a commit through
 // this Store lands after the call.
-func (s *Store) CommitSignal() <-chan struct{} { return s.signal.wait() }
+func (s *Store) CommitSignal() <-chan struct{} { return s.signal.Wait() }

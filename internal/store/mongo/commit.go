@@ -68,7 +68,7 @@ func (s *Store) Commit(ctx context.Context, changes []store.Change) error {
 	}
 	err := s.commitPrepared(ctx, prepared)
 	if err == nil {
-		s.signal.fire()
+		s.signal.Fire()
 	}
 	return err
 }

@@ -2,12 +2,9 @@ package mongo
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -104,21 +101,9 @@ func (s *Store) History(ctx context.Context, q store.HistoryQuery) (store.Histor
 const historyCursorPrefix = "mh1:"
 
 func encodeHistoryCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(historyCursorPrefix + strconv.FormatInt(seq, 10)))
+	return store.EncodeSeqCursor(historyCursorPrefix, seq)
 }
 
 func decodeHistoryCursor(c string) (int64, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %q", store.ErrBadCursor, c)
-	}
-	digits, ok := strings.CutPrefix(string(raw), historyCursorPrefix)
-	if !ok {
-		return 0, fmt.Errorf("%w: %q", store.ErrBadCursor, c)
-	}
-	seq, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || seq <= 0 {
-		return 0, fmt.Errorf("%w: %q", store.ErrBadCursor, c)
-	}
-	return seq, nil
+	return store.DecodeSeqCursor(historyCursorPrefix, c)
 }

@@ -77,7 +77,7 @@ type Store struct {
 	lastSeq  int64
 	// signal wakes the subscription dispatcher after a commit through
 	// this Store (other processes' commits are found by polling).
-	signal commitSignal
+	signal store.Signal
 	// disp is the dispatcher's view of the delivery state (deliveries.go).
 	disp dispatchState
 	// abandonAfter is how old a pending claim must be before another

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/telederm/telederm/internal/store"
 )
@@ -49,31 +48,6 @@ func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]store.Co
 	return out, nil
 }
 
-// commitSignal is closed and replaced after every commit that wrote, so a
-// consumer of Changes can wait for news instead of polling.
-type commitSignal struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func (c *commitSignal) wait() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ch == nil {
-		c.ch = make(chan struct{})
-	}
-	return c.ch
-}
-
-func (c *commitSignal) fire() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ch != nil {
-		close(c.ch)
-		c.ch = nil
-	}
-}
-
 // CommitSignal returns a channel that is closed once a commit lands after
 // the call: read Changes, then wait on the channel taken before reading.
-func (s *Store) CommitSignal() <-chan struct{} { return s.signal.wait() }
+func (s *Store) CommitSignal() <-chan struct{} { return s.signal.Wait() }

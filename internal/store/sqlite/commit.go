@@ -130,7 +130,7 @@ func (s *Store) commitGroup(group []*commitReq) {
 		}
 		return
 	}
-	s.signal.fire()
+	s.signal.Fire()
 }
 
 // retryAlone rolls a failed group back and commits each of its commits in
@@ -164,7 +164,7 @@ func (s *Store) commitOne(r *commitReq) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
-	s.signal.fire()
+	s.signal.Fire()
 	return nil
 }
 

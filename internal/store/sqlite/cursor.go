@@ -1,11 +1,6 @@
 package sqlite
 
 import (
-	"encoding/base64"
-	"fmt"
-	"strconv"
-	"strings"
-
 	"github.com/telederm/telederm/internal/store"
 )
 
@@ -15,22 +10,6 @@ import (
 // elsewhere.
 const cursorPrefix = "s1:"
 
-func encodeCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(seq, 10)))
-}
+func encodeCursor(seq int64) string { return store.EncodeSeqCursor(cursorPrefix, seq) }
 
-func decodeCursor(c string) (int64, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %q", store.ErrBadCursor, c)
-	}
-	digits, ok := strings.CutPrefix(string(raw), cursorPrefix)
-	if !ok {
-		return 0, fmt.Errorf("%w: %q", store.ErrBadCursor, c)
-	}
-	seq, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || seq <= 0 {
-		return 0, fmt.Errorf("%w: %q", store.ErrBadCursor, c)
-	}
-	return seq, nil
-}
+func decodeCursor(c string) (int64, error) { return store.DecodeSeqCursor(cursorPrefix, c) }

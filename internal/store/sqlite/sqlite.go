@@ -42,7 +42,7 @@ type Store struct {
 	rs    readStmts
 	queue commitQueue // commits waiting for the running group (commit.go)
 	// signal wakes consumers of the commit log (changes.go).
-	signal commitSignal
+	signal store.Signal
 }
 
 var _ store.Repository = (*Store)(nil)

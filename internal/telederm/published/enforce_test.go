@@ -1,44 +1,25 @@
 package published
 
 import (
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/telederm/telederm/fhir"
-	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
-	"github.com/telederm/telederm/internal/store/sqlite"
+	"github.com/telederm/telederm/internal/rest/resttest"
 	"github.com/telederm/telederm/profiles"
 )
 
 // With the published profiles as rest.Config.Profiles, a write claiming
 // one is validated against it; the same resource without the claim is not.
 func TestClaimedProfilesEnforced(t *testing.T) {
-	dir := t.TempDir()
-	repo, err := sqlite.Open(t.Context(), dir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = repo.Close() })
-	blobs, err := media.NewFileStore(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := fhir.NewCodec()
-	if err != nil {
-		t.Fatal(err)
-	}
 	set, err := profiles.Validator()
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := rest.New(repo, blobs, codec, rest.Config{BaseURL: base, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		WriteCheckers: WriteCheckers(), Profiles: set, Now: func() time.Time { return t0 }})
+	svc, _ := resttest.New(t, rest.Config{BaseURL: base, WriteCheckers: WriteCheckers(), Profiles: set, Now: func() time.Time { return t0 }})
 	read := func(name string) string {
 		b, err := os.ReadFile(filepath.Join("..", "..", "..", "profiles", "examples", name+".json"))
 		if err != nil {
