@@ -3,7 +3,7 @@ GO      ?= go
 DATA    ?= ./data
 ADDR    ?= :8080
 
-.PHONY: run build test test-ferretdb vet fmt-check js-deps bench bench-go gen clean
+.PHONY: run build test test-ferretdb test-ferretdb-examples vet fmt-check js-deps bench bench-go gen clean
 
 # Referrals the sandbox is seeded with on first start (the modelled
 # service saw 800+ in 17 months); SEED_REFERRALS=0 starts empty.
@@ -39,6 +39,13 @@ FERRET_CONFORMANCE := TestRoundTripProjectExamples|TestConcurrent|TestSearchRefe
 test-ferretdb:
 	TELEDERM_TEST_STORE=ferretdb $(GO) test -count=1 ./internal/store/mongo/... ./internal/subscription/
 	TELEDERM_TEST_STORE=ferretdb $(GO) test -count=1 -run '$(FERRET_CONFORMANCE)' -skip 'TestTransactionIsolation' ./conformance/
+
+## test-ferretdb-examples: the official R4 examples' round-trip and
+## search tests on the MongoDB backend over FerretDB (issue 9). Not part
+## of `make test`: FerretDB answers every search by decoding the whole
+## collection in Go, so the search test takes most of an hour here.
+test-ferretdb-examples:
+	TELEDERM_TEST_STORE=ferretdb $(GO) test -count=1 -timeout 90m -v -run 'TestRoundTripOfficialExamples|TestSearchFindsEveryExample' ./conformance/
 
 # The Node test drives Telederm with fhirclient, a SMART client this project
 # did not write; npm ci installs exactly what package-lock.json records.

@@ -1,10 +1,10 @@
 package fhir
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/telederm/telederm/fhir/jsontree"
 )
 
 // EncodeResource writes a resource held as JSON values (numbers as
@@ -23,13 +23,11 @@ func EncodeResource(doc map[string]any) ([]byte, error) {
 			rest[k] = v
 		}
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(rest); err != nil { // maps are written with sorted keys
+	enc, err := jsontree.Encode(rest) // keys sorted, as encoding/json writes maps
+	if err != nil {
 		return nil, fmt.Errorf("fhir: encode %s: %w", typ, err)
 	}
-	members := bytes.TrimSpace(buf.Bytes())[1:] // after "{"
+	members := enc[1:] // after "{"
 	out := make([]byte, 0, len(members)+len(typ)+20)
 	out = append(out, `{"resourceType":`...)
 	out = strconv.AppendQuote(out, typ)

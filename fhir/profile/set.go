@@ -1,10 +1,10 @@
 package profile
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/telederm/telederm/fhir/jsontree"
 )
 
 // Set is a set of conformance resources: StructureDefinitions (with
@@ -63,14 +63,9 @@ func Load(resources ...[]byte) (*Set, error) {
 }
 
 func decode(raw []byte) (map[string]any, error) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var m map[string]any
-	if err := d.Decode(&m); err != nil {
+	m, err := jsontree.Decode(raw)
+	if err != nil {
 		return nil, fmt.Errorf("not a JSON resource: %w", err)
-	}
-	if m == nil {
-		return nil, fmt.Errorf("not a JSON object")
 	}
 	return m, nil
 }

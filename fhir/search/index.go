@@ -50,6 +50,17 @@ func NewIndexer(reg *Registry, baseURL string) *Indexer {
 	return ix
 }
 
+// Indexes reports whether any parameter of typ extracts values, that is
+// whether Entries can return anything for a resource of that type.
+func (ix *Indexer) Indexes(typ string) bool {
+	for _, p := range ix.reg.ForType(typ) {
+		if p.Type != Special && p.Expression != "" && ix.reg.Expr(p) != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // Entries returns every index entry of resource (decoded from JSON with
 // json.Decoder.UseNumber) for all the parameters of its type, sorted by
 // Param and then by value, with exact duplicates removed.

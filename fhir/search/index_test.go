@@ -138,3 +138,20 @@ func TestEntriesOpenRangesMarshal(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestIndexesTellsWhetherATypeHasValuesToExtract(t *testing.T) {
+	for _, tc := range []struct {
+		reg  *Registry
+		typ  string
+		want bool
+	}{
+		{Default(), "Patient", true},
+		{Default(), "Binary", true}, // _lastUpdated, _profile, ... of every resource
+		{Default(), "NoSuchType", false},
+		{NewRegistry(nil), "Patient", false}, // a server that indexes nothing
+	} {
+		if got := NewIndexer(tc.reg, "").Indexes(tc.typ); got != tc.want {
+			t.Errorf("Indexes(%s) = %v, want %v", tc.typ, got, tc.want)
+		}
+	}
+}

@@ -43,7 +43,7 @@ func TestCompartmentLinksAgreeWithTheIndex(t *testing.T) {
 			if got != tt.in {
 				t.Errorf("in the compartment: %v, want %v", got, tt.in)
 			}
-			es, err := s.indexEntries(body)
+			es, err := s.indexEntries("Observation", body)
 			if err != nil {
 				t.Fatal(err)
 			}

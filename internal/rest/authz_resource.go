@@ -36,7 +36,7 @@ func changeSubject(c store.Change) *subject {
 
 func (s *Service) entriesOf(sub *subject) ([]search.Entry, error) {
 	if !sub.indexed {
-		es, err := s.indexEntries(sub.body)
+		es, err := s.indexEntries(sub.typ, sub.body)
 		if err != nil {
 			return nil, fmt.Errorf("%s/%s: %w", sub.typ, sub.id, err)
 		}

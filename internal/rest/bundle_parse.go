@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/fhir/jsontree"
 )
 
 // inBundle is a batch or transaction Bundle as received. Only the envelope
@@ -61,9 +62,11 @@ const DefaultMaxBundleEntries = 1000
 // parseBundle decodes and checks the envelope of a batch or transaction.
 // Every problem found is reported at once, each naming its element.
 func (s *Service) parseBundle(body []byte) (*inBundle, Response, bool) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
-		return nil, fail(http.StatusBadRequest, fhir.CodeStructure, "the body is not a JSON object"), false
+	// jsontree checks the JSON once per level and hands out subslices;
+	// json.Unmarshal scanned and copied every resource at every level.
+	top, err := jsontree.RawObject(body)
+	if err != nil {
+		return nil, fail(http.StatusBadRequest, fhir.CodeStructure, "the body is not a JSON object ("+err.Error()+")"), false
 	}
 	var rt string
 	if json.Unmarshal(top["resourceType"], &rt) != nil || rt != "Bundle" {
@@ -78,8 +81,10 @@ func (s *Service) parseBundle(body []byte) (*inBundle, Response, bool) {
 			fmt.Sprintf("Bundle.type must be batch or transaction to be processed, not %s", orAbsent(top["type"])), "Bundle.type")
 	}
 	var entries []json.RawMessage
-	if raw, ok := top["entry"]; ok && json.Unmarshal(raw, &entries) != nil {
-		o.Add(fhir.SeverityError, fhir.CodeStructure, "Bundle.entry must be an array", "Bundle.entry")
+	if raw, ok := top["entry"]; ok {
+		if entries, err = jsontree.RawArray(raw); err != nil {
+			o.Add(fhir.SeverityError, fhir.CodeStructure, "Bundle.entry must be an array", "Bundle.entry")
+		}
 	}
 	if max := s.maxBundleEntries(); len(entries) > max {
 		return nil, fail(http.StatusRequestEntityTooLarge, fhir.CodeTooLong,
@@ -106,21 +111,23 @@ func (s *Service) maxBundleEntries() int {
 func parseEntry(o *fhir.Outcome, i int, raw json.RawMessage) inEntry {
 	e := inEntry{index: i}
 	at := e.path()
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil || m == nil {
+	m, err := jsontree.RawObject(raw)
+	if err != nil {
 		o.Add(fhir.SeverityError, fhir.CodeStructure, "an entry must be a JSON object", at)
 		return e
 	}
 	unknownElements(o, m, entryElements, at)
 	stringElement(o, m, "fullUrl", at, &e.fullURL)
 	if res, ok := m["resource"]; ok {
-		var head struct {
-			ResourceType string `json:"resourceType"`
+		var resType string
+		members, err := jsontree.RawObject(res)
+		if err == nil {
+			err = json.Unmarshal(members["resourceType"], &resType)
 		}
-		if json.Unmarshal(res, &head) != nil || head.ResourceType == "" {
+		if err != nil || resType == "" {
 			o.Add(fhir.SeverityError, fhir.CodeStructure, "the entry's resource must be a JSON object with a resourceType", at+".resource")
 		} else {
-			e.resource, e.resType = res, head.ResourceType
+			e.resource, e.resType = res, resType
 		}
 	}
 	rawReq, ok := m["request"]
@@ -128,8 +135,8 @@ func parseEntry(o *fhir.Outcome, i int, raw json.RawMessage) inEntry {
 		o.Add(fhir.SeverityError, fhir.CodeRequired, "each entry of a batch or transaction needs a request (method and url)", at+".request")
 		return e
 	}
-	var req map[string]json.RawMessage
-	if json.Unmarshal(rawReq, &req) != nil || req == nil {
+	req, err := jsontree.RawObject(rawReq)
+	if err != nil {
 		o.Add(fhir.SeverityError, fhir.CodeStructure, "request must be a JSON object", at+".request")
 		return e
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/fhir/jsontree"
 )
 
 // identities maps what entries of a transaction call each other (their
@@ -54,10 +55,8 @@ func (w *refRewriter) rewrite(raw json.RawMessage, fullURL string) (json.RawMess
 	if !mayNeedRewrite(raw) {
 		return raw, nil
 	}
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber() // decimals keep their exact digits
-	var doc any
-	if err := d.Decode(&doc); err != nil {
+	doc, decErr := jsontree.DecodeValue(raw) // decimals keep their exact digits
+	if decErr != nil {
 		return raw, nil // the parser reports it, with its path
 	}
 	base := fullURLBase(fullURL)
@@ -65,13 +64,11 @@ func (w *refRewriter) rewrite(raw json.RawMessage, fullURL string) (json.RawMess
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	out, encErr := jsontree.Encode(v)
+	if encErr != nil {
 		return nil, &refError{resp: fail(http.StatusInternalServerError, fhir.CodeException, "re-encoding a resource failed")}
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	return out, nil
 }
 
 // mayNeedRewrite is a cheap test that skips decoding resources with no

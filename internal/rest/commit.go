@@ -155,7 +155,7 @@ func (c *Commit) Amend(ctx context.Context, typ, id string, doc map[string]any) 
 	if err != nil {
 		return fmt.Errorf("rest: amend %s/%s: %w", typ, id, err)
 	}
-	index, err := c.s.indexEntries(body)
+	index, err := c.s.indexEntries(typ, body)
 	if err != nil {
 		return err
 	}

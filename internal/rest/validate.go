@@ -10,6 +10,7 @@ import (
 	"net/url"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/fhir/jsontree"
 	"github.com/telederm/telederm/internal/access"
 	"github.com/telederm/telederm/internal/store"
 )
@@ -390,18 +391,4 @@ func (s *Service) checkProfiles(ctx context.Context, o *fhir.Outcome, typ string
 }
 
 // decodeJSONObject decodes one JSON object, keeping numbers as written.
-func decodeJSONObject(b []byte) (map[string]any, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var m map[string]any
-	if err := d.Decode(&m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, errors.New("null")
-	}
-	if d.More() {
-		return nil, errors.New("more than one JSON value")
-	}
-	return m, nil
-}
+func decodeJSONObject(b []byte) (map[string]any, error) { return jsontree.Decode(b) }

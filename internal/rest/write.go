@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/fhir/jsontree"
 	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/access"
 	"github.com/telederm/telederm/internal/store"
@@ -282,7 +282,7 @@ func (s *Service) prepareVersion(res *fhir.Resource, id string, prev int64, meth
 	if err != nil {
 		return store.Change{}, err
 	}
-	index, err := s.indexEntries(body)
+	index, err := s.indexEntries(res.Type(), body)
 	if err != nil {
 		return store.Change{}, err
 	}
@@ -398,7 +398,10 @@ func tooMuchContention(typ, id string) Response {
 // indexEntries extracts the search-index entries of a rendered resource.
 // It reads the marshaller's own output, so the index always agrees with
 // what is stored.
-func (s *Service) indexEntries(body []byte) ([]search.Entry, error) {
+func (s *Service) indexEntries(typ string, body []byte) ([]search.Entry, error) {
+	if !s.indexer.Indexes(typ) {
+		return nil, nil // nothing to extract: skip the decode
+	}
 	doc, err := decodeForIndex(body)
 	if err != nil {
 		return nil, err
@@ -413,10 +416,8 @@ func (s *Service) indexEntries(body []byte) ([]search.Entry, error) {
 // decodeForIndex decodes resource JSON as the indexer reads it (numbers
 // keep their exact text).
 func decodeForIndex(body []byte) (map[string]any, error) {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var doc map[string]any
-	if err := d.Decode(&doc); err != nil {
+	doc, err := jsontree.Decode(body)
+	if err != nil {
 		return nil, fmt.Errorf("index: decode: %w", err)
 	}
 	return doc, nil

@@ -1,12 +1,11 @@
 package subscription
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/telederm/telederm/fhir/jsontree"
 	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/store"
 )
@@ -123,10 +122,8 @@ func method(v *store.Version, created bool) string {
 // An expression that fails on one parameter still leaves the others'
 // entries, as at write time.
 func entriesOf(ix *search.Indexer, body []byte) ([]search.Entry, error) {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var doc map[string]any
-	if err := d.Decode(&doc); err != nil {
+	doc, err := jsontree.Decode(body)
+	if err != nil {
 		return nil, fmt.Errorf("decode stored resource: %w", err)
 	}
 	es, _ := ix.Entries(doc)

@@ -1,6 +1,7 @@
 package telederm
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/url"
@@ -125,6 +126,9 @@ func (w *Workflow) collect(ctx context.Context, rd reader, c *rest.Commit, id st
 		if !slices.Contains([]string{"Media", "Observation", "DocumentReference", "Consent", "Condition", "Patient"}, ch.Type) {
 			continue
 		}
+		if !mayRelate(ch, srRef, subject, direct, w.cfg.BaseURL) {
+			continue
+		}
 		d, err := decode(ch.Body)
 		if err != nil || !relates(d, srRef, subject, direct, w.cfg.BaseURL) {
 			continue
@@ -165,6 +169,22 @@ func relates(d doc, srRef, subject string, direct []string, base string) bool {
 		return subject != "" && slices.Contains(refs(d["patient"]), subject)
 	}
 	return false
+}
+
+// mayRelate is a cheap test, on the bytes, that lets collect skip
+// decoding the resources of a commit that cannot relate (most of a
+// transaction carrying several referrals): one that relates is one of the
+// direct references, or its body names the referral or, for a consent,
+// the patient.
+func mayRelate(ch store.Change, srRef, subject string, direct []string, base string) bool {
+	key := ch.Type + "/" + ch.ID
+	if slices.Contains(direct, key) || slices.Contains(direct, base+"/"+key) {
+		return true
+	}
+	if bytes.Contains(ch.Body, []byte(srRef)) {
+		return true
+	}
+	return ch.Type == "Consent" && subject != "" && bytes.Contains(ch.Body, []byte(subject))
 }
 
 // createdHere reports whether the commit creates typ/id (no version of it

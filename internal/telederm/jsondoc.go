@@ -1,27 +1,19 @@
 package telederm
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
+
+	"github.com/telederm/telederm/fhir/jsontree"
 )
 
 // doc is a resource decoded from JSON, numbers kept as json.Number.
 type doc = map[string]any
 
-func decode(b []byte) (doc, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var m doc
-	if err := d.Decode(&m); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
+func decode(b []byte) (doc, error) { return jsontree.Decode(b) }
 
 func encode(m doc) []byte {
-	b, err := json.Marshal(m)
-	if err != nil { // maps of JSON values always marshal
+	b, err := jsontree.Encode(m)
+	if err != nil { // maps of JSON values always encode
 		panic(err)
 	}
 	return b

@@ -139,6 +139,9 @@ func (w *Workflow) checkProfiles(ctx context.Context, o *fhir.Outcome, sr doc, r
 		return
 	}
 	check := func(url string, d doc) {
+		if claims(d, url) {
+			return // the server checked it against url when it was written
+		}
 		for _, is := range pv.Validate(ctx, url, d) {
 			is.Diagnostics = fmt.Sprintf("%s/%s: %s", str(d, "resourceType"), str(d, "id"), is.Diagnostics)
 			o.Issue = append(o.Issue, is)
@@ -160,6 +163,18 @@ func (w *Workflow) checkProfiles(ctx context.Context, o *fhir.Outcome, sr doc, r
 			}
 		}
 	}
+}
+
+// claims reports whether d's meta.profile names url. A version claiming
+// a published profile is checked against it on every write
+// (rest.Config.Profiles), so checking it again would only cost.
+func claims(d doc, url string) bool {
+	for _, p := range list(obj(d, "meta"), "profile") {
+		if p == url {
+			return true
+		}
+	}
+	return false
 }
 
 // labelRelated gives the referral's photos and observations (those based

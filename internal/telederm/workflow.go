@@ -45,7 +45,10 @@ type Config struct {
 	Calendar Calendar
 	// Profiles, when set, checks the referral, its patient, photos and
 	// checklist against the published profiles on every submission, and
-	// advice against the advice profile.
+	// advice against the advice profile. It must be the validator the
+	// rest.Service has (rest.Config.Profiles): a version that claims the
+	// profile in meta.profile was checked by the service when written and
+	// is not checked again.
 	Profiles rest.ProfileValidator
 	// ServiceOwner is the reference ("Organization/dermatology") that owns
 	// a referral's Task when the referral names no performer; empty leaves

@@ -96,7 +96,7 @@ func (s indexStmts) replace(ctx context.Context, rid int64, existed bool, c stor
 			return fmt.Errorf("date span of %s: %w", param, err)
 		}
 	}
-	c.Index = withoutRepeats(c.Type, c.Index)
+	c.Index = storedEntries(c.Type, c.Index)
 	rows := make(map[string][]any, len(insertColumns))
 	ordinal := make(map[string]int64, len(insertColumns))
 	base, _ := rowidRange(rid)
@@ -148,6 +148,19 @@ func entryTable(e search.Entry) (string, error) {
 		return "", fmt.Errorf("unknown kind %q", e.Kind)
 	}
 	return table, nil
+}
+
+// storedEntries are the entries of a change the index tables keep: not
+// _id, which searches read from the resource row, and withoutRepeats.
+func storedEntries(typ string, entries []search.Entry) []search.Entry {
+	out := entries[:0:0]
+	for _, e := range entries {
+		if e.Param == "_id" && e.Kind == search.Token {
+			continue
+		}
+		out = append(out, e)
+	}
+	return withoutRepeats(typ, out)
 }
 
 // withoutRepeats drops the string entries a search finds under another

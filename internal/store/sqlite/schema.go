@@ -210,6 +210,11 @@ var migrations = [][]string{
 			PRIMARY KEY (sub_id, version, digest)
 		) STRICT, WITHOUT ROWID`,
 	},
+	// 7: _id is searched on the resource row (its unique (type, id)
+	// index); its index rows were one random B-tree insert per write.
+	{
+		`DELETE FROM idx_token WHERE param = '_id'`,
+	},
 }
 
 // migrate brings the schema up to date in one transaction, so a crash

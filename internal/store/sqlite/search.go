@@ -154,6 +154,10 @@ func sortKeys(keys []search.SortKey, r string) ([]sortKey, error) {
 		if k.Descending {
 			agg = "MAX"
 		}
+		if isID(k.Param) {
+			out = append(out, sortKey{expr: r + ".id", desc: k.Descending})
+			continue
+		}
 		var col, table, sentinel string
 		switch k.Param.Type {
 		case search.String:

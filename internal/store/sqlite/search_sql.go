@@ -224,6 +224,9 @@ func (b *sqlBuilder) predicate(p search.Predicate, r, typ string) (string, error
 	if p.Param.Code == "_list" && p.Param.Type == search.Special {
 		return b.list(p.Value, r)
 	}
+	if isID(p.Param) {
+		return b.idPredicate(p, r)
+	}
 	table, ok := tableOf(p.Param.Type)
 	if !ok {
 		return "", fmt.Errorf("search on a %s parameter (%s) is not supported", p.Param.Type, p.Param.Code)
@@ -235,6 +238,40 @@ func (b *sqlBuilder) predicate(p search.Predicate, r, typ string) (string, error
 	// type and param placeholders, so the arguments stay in placeholder
 	// order.
 	return b.member(table, typ, r, p.Param.Code, func() (string, error) { return b.valueCond(p) }, modifier(p) == "not")
+}
+
+// isID reports whether param is _id, which the store answers from the
+// resource row itself: it keeps no index rows for it (storedEntries).
+func isID(param *search.Param) bool {
+	return param.Code == "_id" && param.Type == search.Token
+}
+
+// idPredicate renders a test of _id on the resource row r as the token
+// test of the one entry the indexer gives it: code the id, no system,
+// text or type.
+func (b *sqlBuilder) idPredicate(p search.Predicate, r string) (string, error) {
+	if p.Missing != nil { // every resource has an id
+		if *p.Missing {
+			return "0", nil
+		}
+		return "1", nil
+	}
+	saved := b.cols
+	b.cols = func(name string) string {
+		if name == "code" {
+			return r + ".id"
+		}
+		return "''"
+	}
+	defer func() { b.cols = saved }()
+	c, err := b.tokenCond(modifier(p), p.Value)
+	if err != nil {
+		return "", err
+	}
+	if modifier(p) == "not" {
+		return "NOT (" + c + ")", nil
+	}
+	return "(" + c + ")", nil
 }
 
 // member renders "resource row r has (negate: has no) entry of param in

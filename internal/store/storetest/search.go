@@ -33,6 +33,7 @@ func testSearch(t *testing.T, open func(*testing.T) store.Repository) {
 		{"BadCursor", testSearchBadCursor},
 		{"Composite", testSearchComposite},
 		{"List", testSearchList},
+		{"ID", testSearchID},
 		{"StringSources", testSearchStringSources},
 		{"Unsupported", testSearchUnsupported},
 		{"PagingWhileWriting", testSearchPagingWhileWriting},
