@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -150,5 +152,74 @@ func TestRepeatedStringsStoredOnce(t *testing.T) {
 	want := []string{"family=Smith", "given=Jane", "name=Jane Smith"}
 	if !slices.Equal(got, want) {
 		t.Errorf("index rows %v, want %v", got, want)
+	}
+}
+
+// TestLeaderHandsOnOnceItsCommitIsDone: the caller running the groups
+// (the leader) returns once its own commit's group has run and hands the
+// queue to the first commit still waiting. A leader that kept the queue
+// until it was empty did not return at all under sustained writes
+// (ingest requests were held for 15 to 120 s so).
+func TestLeaderHandsOnOnceItsCommitIsDone(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{})
+	// Another leader is busy, so A queues.
+	s.queue.mu.Lock()
+	s.queue.leading = true
+	s.queue.mu.Unlock()
+	errA := make(chan error, 1)
+	go func() { errA <- s.Commit(t.Context(), []store.Change{change("Patient", "a", 1)}) }()
+	for queued := false; !queued; {
+		runtime.Gosched()
+		s.queue.mu.Lock()
+		queued = len(s.queue.pending) == 1
+		s.queue.mu.Unlock()
+	}
+	// More than a group's worth queue behind A; then the busy leader hands
+	// the queue to A, as lead does.
+	others := make([]*commitReq, maxGroup+1)
+	s.queue.mu.Lock()
+	a := s.queue.pending[0]
+	for i := range others {
+		others[i] = &commitReq{ctx: t.Context(), changes: []store.Change{change("Patient", fmt.Sprint("o", i), 1)},
+			done: make(chan error, 1), lead: make(chan struct{}, 1)}
+		s.queue.pending = append(s.queue.pending, others[i])
+	}
+	a.lead <- struct{}{}
+	s.queue.mu.Unlock()
+
+	// A's group is A and the first maxGroup-1 others; A returns after it.
+	if err := <-errA; err != nil {
+		t.Fatal(err)
+	}
+	next, last := others[maxGroup-1], others[maxGroup]
+	select {
+	case <-next.lead:
+	default:
+		t.Fatal("the first commit left waiting was not handed the queue")
+	}
+	if len(next.done) != 0 || len(last.done) != 0 {
+		t.Fatal("the leader ran commits beyond its own group")
+	}
+	for _, r := range others[:maxGroup-1] {
+		if err := <-r.done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The new leader runs the rest.
+	s.queue.mu.Lock()
+	s.lead(next)
+	for _, r := range []*commitReq{next, last} {
+		if err := <-r.done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.queue.mu.Lock()
+	leading := s.queue.leading
+	s.queue.mu.Unlock()
+	if leading {
+		t.Error("the queue is empty but still has a leader")
+	}
+	if v := versionOf(t, s, "Patient", fmt.Sprint("o", maxGroup)); v != 1 {
+		t.Errorf("the last commit left version %d, want 1", v)
 	}
 }
