@@ -241,6 +241,9 @@ func (s *Service) SystemSearch(ctx context.Context, typ string, params url.Value
 // changes as written (the hook may have rewritten and added to them). A
 // refusal comes back as a *deniedError carrying its response.
 func (s *Service) commit(ctx context.Context, changes []store.Change) ([]store.Change, error) {
+	if err := s.checkDeletes(ctx, changes); err != nil {
+		return nil, err
+	}
 	if s.cfg.CommitHook != nil && len(changes) > 0 {
 		c := &Commit{s: s, changes: changes, now: changes[0].LastUpdated}
 		if err := s.cfg.CommitHook.BeforeCommit(ctx, c); err != nil {

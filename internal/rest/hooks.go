@@ -29,6 +29,14 @@ type WriteChecker interface {
 	CheckWrite(ctx context.Context, c store.Change) *fhir.Outcome
 }
 
+// DeleteChecker is a WriteChecker that also vets deletions (CheckWrite
+// never sees them), on every path: DELETE, conditional delete, and
+// transaction and batch entries. A refusal is 409 Conflict, as the spec
+// has a delete refused for reasons of that resource.
+type DeleteChecker interface {
+	CheckDelete(ctx context.Context, typ, id string) *fhir.Outcome
+}
+
 // Operation is an operation implemented outside this package, invoked on
 // one resource type.
 type Operation struct {
@@ -58,6 +66,21 @@ type AccessPolicy interface {
 
 // Operations are the operations registered through Config.Operations.
 func (s *Service) Operations() []Operation { return s.cfg.Operations }
+
+// checkDeletes runs the DeleteCheckers on the deletions among changes.
+func (s *Service) checkDeletes(ctx context.Context, changes []store.Change) error {
+	for _, c := range changes {
+		if !c.Deleted {
+			continue
+		}
+		if dc, ok := s.cfg.WriteCheckers[c.Type].(DeleteChecker); ok {
+			if o := dc.CheckDelete(ctx, c.Type, c.ID); o.HasErrors() {
+				return &deniedError{failure(http.StatusConflict, o)}
+			}
+		}
+	}
+	return nil
+}
 
 // checkWrite runs the type's WriteChecker, if any, on a version about to
 // be committed; a refusal comes back as a *deniedError carrying the 422.

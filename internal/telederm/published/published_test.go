@@ -163,6 +163,31 @@ func TestPublishedAreReadOnly(t *testing.T) {
 	if got := f.svc.Update(ctx, "ValueSet", "practice-codes", []byte(own), ""); got.Status != 201 {
 		t.Errorf("a client's own ValueSet: %d %s", got.Status, got.Body)
 	}
+
+	// Deletions, on every path, are refused too; the client's own goes.
+	deletes := []struct {
+		name string
+		run  func() rest.Response
+	}{
+		{"DELETE", func() rest.Response { return f.svc.Delete(ctx, "ValueSet", "photo-view", "") }},
+		{"conditional DELETE", func() rest.Response {
+			return f.svc.ConditionalDelete(ctx, "ValueSet", url.Values{"_id": {"photo-view"}})
+		}},
+		{"transaction DELETE", func() rest.Response {
+			return f.svc.Bundle(ctx, []byte(`{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"DELETE","url":"ValueSet/photo-view"}}]}`), rest.BundleOptions{})
+		}},
+	}
+	for _, d := range deletes {
+		if got := d.run(); got.Status != 409 || !strings.Contains(string(got.Body), "cannot be deleted") {
+			t.Errorf("%s of a published ValueSet: %d %s", d.name, got.Status, got.Body)
+		}
+	}
+	if got := f.svc.Read(ctx, "ValueSet", "photo-view"); got.Status != 200 {
+		t.Errorf("the published ValueSet after the refused deletions: %d", got.Status)
+	}
+	if got := f.svc.Delete(ctx, "ValueSet", "practice-codes", ""); got.Status != 204 {
+		t.Errorf("DELETE of a client's own ValueSet: %d %s", got.Status, got.Body)
+	}
 }
 
 // The CapabilityStatement lists each profile on the type it constrains,

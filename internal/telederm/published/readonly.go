@@ -20,12 +20,19 @@ func (r readOnly) CheckWrite(_ context.Context, c store.Change) *fhir.Outcome {
 		c.Type+"/"+c.ID+" is published by the server; read-only", c.Type+".id")
 }
 
+// CheckDelete refuses the deletion of a published resource.
+func (r readOnly) CheckDelete(_ context.Context, typ, id string) *fhir.Outcome {
+	if !r.ids[id] {
+		return nil
+	}
+	return fhir.NewOutcome(fhir.SeverityError, fhir.CodeForbidden,
+		typ+"/"+id+" is published by the server; it cannot be deleted", typ+".id")
+}
+
 // WriteCheckers returns, for each type the server publishes
 // (StructureDefinition, ValueSet, CodeSystem, SearchParameter), a
-// rest.WriteChecker that refuses client writes to the published ids. The
-// REST layer does not pass deletions to WriteCheckers, so a client allowed
-// to delete can still delete them (Install puts them back on the next
-// start).
+// rest.WriteChecker (and rest.DeleteChecker) that refuses client writes
+// and deletions of the published ids.
 func WriteCheckers() map[string]rest.WriteChecker {
 	byType := map[string]map[string]bool{}
 	for _, r := range all() {
