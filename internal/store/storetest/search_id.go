@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/telederm/telederm/fhir/search"
@@ -42,4 +43,21 @@ func testSearchID(t *testing.T, r store.Repository) {
 		{"_has", q(has("Observation", pSubject, qCode(pID, "o1"))), pat("b")},
 		{"system search", search.Query{Where: and(qCode(pID, "o2"))}, refs("Observation", "o2")},
 	})
+	// Pages of one, sorted by _id, continue by cursor.
+	var got []string
+	q2 := search.Query{Type: "Patient", Sort: []search.SortKey{{Param: pID}}, Count: 1}
+	for range 4 {
+		page, err := r.Search(t.Context(), &q2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, refsOf(page.Matches)...)
+		if page.Next == "" {
+			break
+		}
+		q2.Cursor = page.Next
+	}
+	if want := pat("a", "b"); !slices.Equal(got, want) {
+		t.Errorf("pages sorted by _id: %v, want %v", got, want)
+	}
 }
