@@ -142,7 +142,13 @@ func (s *Store) commitGroup(group []*commitReq) {
 			return
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	// Before any commit of the group is acknowledged (and after a failed
+	// COMMIT too, whose outcome may be unknown).
+	for _, r := range group {
+		s.cache.invalidate(r.changes)
+	}
+	if err != nil {
 		err = fmt.Errorf("sqlite: commit: %w", err)
 		for i := range results {
 			if results[i] == nil {
@@ -182,7 +188,9 @@ func (s *Store) commitOne(r *commitReq) error {
 	if err := applyAll(context.Background(), ts, r.changes); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.cache.invalidate(r.changes) // before the commit is acknowledged
+	if err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	s.signal.Fire()

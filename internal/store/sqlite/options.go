@@ -34,7 +34,7 @@ type Options struct {
 	// Readers caps the read connection pool; 0 means max(4, GOMAXPROCS).
 	Readers int
 	// BusyTimeout is how long a connection waits for a lock held by another
-	// process (a backup, a second server on the same file) before failing;
+	// process (a backup tool; a second server is refused, see lockDir) before failing;
 	// 0 means 5s. Within one Store writers queue in Go and never wait here.
 	BusyTimeout time.Duration
 }

@@ -16,10 +16,15 @@ func (s *Store) Current(ctx context.Context, typ, id string) (*store.Version, er
 		return nil, err
 	}
 	defer s.gate.leave()
+	if v, ok := s.cache.get(typ, id); ok {
+		return v, nil
+	}
+	epoch := s.cache.begin()
 	v, err := scanVersion(s.rs.current.QueryRowContext(ctx, typ, id), typ, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read %s/%s: %w", typ, id, err)
 	}
+	s.cache.put(epoch, v)
 	return v, nil
 }
 

@@ -43,6 +43,8 @@ type Store struct {
 	queue commitQueue // commits waiting for the running group (commit.go)
 	// signal wakes consumers of the commit log (changes.go).
 	signal store.Signal
+	cache  *currentCache // current versions read by id (cache.go)
+	unlock func() error  // releases the directory's lock (lock_unix.go)
 }
 
 var _ store.Repository = (*Store)(nil)
@@ -55,7 +57,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	opts = opts.withDefaults()
 	path := filepath.Join(dir, FileName)
-	s := &Store{}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{cache: newCurrentCache(), unlock: unlock}
 	if err := s.open(ctx, path, opts); err != nil {
 		return nil, errors.Join(err, s.release(false))
 	}
@@ -163,6 +169,9 @@ func (s *Store) release(checkpoint bool) error {
 	}
 	if s.w != nil {
 		errs = append(errs, s.w.Close())
+	}
+	if s.unlock != nil {
+		errs = append(errs, s.unlock())
 	}
 	return errors.Join(errs...)
 }
