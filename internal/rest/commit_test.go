@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -177,4 +178,78 @@ func (amendOnly) BeforeCommit(ctx context.Context, c *Commit) error {
 		return nil
 	}
 	return err
+}
+
+// racingHook amends Basic/task in every commit of a Basic other than task,
+// and on its first call has Basic/task change after the amend (as another
+// client's commit would), so that commit loses the race on Basic/task.
+type racingHook struct {
+	s     *Service
+	calls int
+}
+
+func (h *racingHook) BeforeCommit(ctx context.Context, c *Commit) error {
+	ch := c.Changes()[0]
+	if ch.Type != "Basic" || ch.ID == "task" {
+		return nil
+	}
+	h.calls++
+	cur, err := c.Current(ctx, "Basic", "task")
+	if err != nil {
+		return err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(cur.Body, &doc); err != nil {
+		return err
+	}
+	doc["code"] = map[string]any{"text": "touched by " + ch.ID}
+	if err := c.Amend(ctx, "Basic", "task", doc); err != nil {
+		return err
+	}
+	if h.calls == 1 {
+		if r := h.s.Update(ctx, "Basic", "task", []byte(`{"resourceType":"Basic","id":"task","code":{"text":"moved meanwhile"}}`), ""); !r.OK() {
+			return fmt.Errorf("concurrent update: %d", r.Status)
+		}
+	}
+	return nil
+}
+
+// A write whose commit loses the race on a resource the hook added (not on
+// its own) is planned and hooked again: a create is not "an id that
+// already exists", an If-Match update is not a 412.
+func TestHookConflictOnAnotherResourceRetries(t *testing.T) {
+	s := newCommitHookService(t, nil)
+	ctx := t.Context()
+	if r := s.Update(ctx, "Basic", "task", []byte(`{"resourceType":"Basic","id":"task","code":{"text":"new"}}`), ""); !r.OK() {
+		t.Fatal(r.Status)
+	}
+	if r := s.Update(ctx, "Basic", "pinned", []byte(`{"resourceType":"Basic","id":"pinned","code":{"text":"v1"}}`), ""); !r.OK() {
+		t.Fatal(r.Status)
+	}
+	for _, tc := range []struct {
+		name  string
+		write func() Response
+		want  int
+	}{
+		{"create", func() Response {
+			return s.Create(ctx, "Basic", []byte(`{"resourceType":"Basic","code":{"text":"advice"}}`))
+		}, http.StatusCreated},
+		{"update with If-Match", func() Response {
+			return s.Update(ctx, "Basic", "pinned", []byte(`{"resourceType":"Basic","id":"pinned","code":{"text":"v2"}}`), `W/"1"`)
+		}, http.StatusOK},
+	} {
+		h := &racingHook{s: s}
+		s.cfg.CommitHook = h
+		r := tc.write()
+		if r.Status != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.name, r.Status, r.Body, tc.want)
+		}
+		if h.calls != 2 {
+			t.Errorf("%s: the hook ran %d times, want 2 (the lost race, then the retry)", tc.name, h.calls)
+		}
+		s.cfg.CommitHook = nil
+		if task := s.Read(ctx, "Basic", "task"); !strings.Contains(string(task.Body), "touched by") {
+			t.Errorf("%s: Basic/task after the retry: %s", tc.name, task.Body)
+		}
+	}
 }

@@ -80,8 +80,8 @@ func (s *Service) patch(ctx context.Context, typ, id, ifMatch string, apply patc
 		if r, ok := asDenied(err); ok {
 			return r
 		}
-		if store.IsConflict(err) {
-			if want != 0 {
+		if conflict, self := conflictOn(err, typ, id); conflict {
+			if self && want != 0 {
 				return preconditionFailed(typ, id, want, cur.VersionID+1)
 			}
 			continue

@@ -217,11 +217,11 @@ func (s *Service) write(ctx context.Context, res *fhir.Resource, id string, o wr
 		if r, ok := asDenied(err); ok {
 			return r
 		}
-		if store.IsConflict(err) && o.mustBeNew {
-			return s.internalError(ctx, "create", fmt.Errorf("generated id %s/%s already exists", typ, id))
-		}
-		if store.IsConflict(err) {
-			if o.ifMatch != 0 {
+		if conflict, self := conflictOn(err, typ, id); conflict {
+			switch {
+			case self && o.mustBeNew:
+				return s.internalError(ctx, "create", fmt.Errorf("generated id %s/%s already exists", typ, id))
+			case self && o.ifMatch != 0:
 				return preconditionFailed(typ, id, o.ifMatch, prev+1)
 			}
 			continue
@@ -235,6 +235,19 @@ func (s *Service) write(ctx context.Context, res *fhir.Resource, id string, o wr
 		return resp
 	}
 	return tooMuchContention(typ, id)
+}
+
+// conflictOn reports whether err is a lost race, and whether it was lost on
+// typ/id itself. A conflict on another resource is one a CommitHook added
+// to the commit (the referral's Task, say) that changed meanwhile: the
+// write is planned and hooked again, whatever its If-Match, which is
+// about typ/id alone.
+func conflictOn(err error, typ, id string) (conflict, self bool) {
+	var c *store.ConflictError
+	if !errors.As(err, &c) {
+		return false, false
+	}
+	return true, c.Type == typ && c.ID == id
 }
 
 // blobContent is the Binary content of a version being written.
