@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/telederm/telederm/fhir/jsontree"
 )
 
 // google/fhir/go v0.7.4 types Parameters.parameter.resource as a protobuf
@@ -146,12 +148,4 @@ func decodeObject(data []byte) (map[string]any, error) {
 
 // encodeJSON encodes compactly without HTML escaping, so narrative markup
 // stays as written.
-func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
+func encodeJSON(v any) ([]byte, error) { return jsontree.Encode(v) }
