@@ -19,7 +19,7 @@ import (
 // whole sequence in one multi-document transaction):
 //
 //  1. Read the resource document: its version must be PrevVersion.
-//  2. Take a sequence number (meta.seq, $inc).
+//  2. Take a sequence number: one past the highest claimed (seq.go).
 //  3. Claim the new version: insert its versions document, whose _id is
 //     "Type/id/v" and which carries the new resource document's index in
 //     Pend. The unique _id lets exactly one writer claim a version number;

@@ -36,10 +36,11 @@ var _ store.Deliveries = (*Store)(nil)
 var ErrDispatchRace = errors.New("mongo: another dispatcher recorded the step first; reload the dispatch state")
 
 const (
-	stepsColl  = "dispatch_steps"
-	subsColl   = "sub_state"
-	eventsColl = "sub_events"
-	ownersColl = "sub_owners"
+	stepsColl     = "dispatch_steps"
+	subsColl      = "sub_state"
+	eventsColl    = "sub_events"
+	ownersColl    = "sub_owners"
+	deliveredColl = "sub_delivered"
 )
 
 type stepDoc struct {
@@ -62,16 +63,29 @@ type stepEvent struct {
 	Seq int64  `bson:"seq"`
 }
 
+// subDoc is written by the dispatcher only. How far delivery got is in
+// another document (deliveredDoc), written by the subscription's worker
+// only: two writers of one document race on FerretDB, whose updates read
+// the document and write it back whole (an event-count update applied
+// after a delivery could put the delivered number back, and the event
+// would be sent again). On MongoDB one document would do.
 type subDoc struct {
-	ID        string `bson:"_id"`
-	V         int64  `bson:"v"`
-	Live      bool   `bson:"live"`
-	Events    int64  `bson:"events"`
-	Delivered int64  `bson:"delivered"`
+	ID     string `bson:"_id"`
+	V      int64  `bson:"v"`
+	Live   bool   `bson:"live"`
+	Events int64  `bson:"events"`
+	// Delivered is where schema 1 kept the delivered number; it is read
+	// (the higher of the two counts) and no longer written.
+	Delivered int64 `bson:"delivered,omitempty"`
 }
 
-func (d subDoc) state() store.SubscriptionState {
-	return store.SubscriptionState{ID: d.ID, Version: d.V, Live: d.Live, Events: d.Events, Delivered: d.Delivered}
+type deliveredDoc struct {
+	Sub string `bson:"_id"`
+	N   int64  `bson:"n"`
+}
+
+func (d subDoc) state(delivered int64) store.SubscriptionState {
+	return store.SubscriptionState{ID: d.ID, Version: d.V, Live: d.Live, Events: d.Events, Delivered: max(d.Delivered, delivered)}
 }
 
 type eventDoc struct {
@@ -103,6 +117,9 @@ func (s *Store) steps() *mongo.Collection  { return s.db.Collection(stepsColl) }
 func (s *Store) subs() *mongo.Collection   { return s.db.Collection(subsColl) }
 func (s *Store) events() *mongo.Collection { return s.db.Collection(eventsColl) }
 func (s *Store) owners() *mongo.Collection { return s.db.Collection(ownersColl) }
+func (s *Store) delivered() *mongo.Collection {
+	return s.db.Collection(deliveredColl)
+}
 
 // LoadDispatch applies any step left undone, and returns the cursor and
 // every subscription's state. The next Dispatch follows the last step.
@@ -150,10 +167,22 @@ func (s *Store) loadDispatch(ctx context.Context) ([]store.SubscriptionState, er
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("mongo: read subscriptions: %w", err)
 	}
+	cur, err = s.delivered().Find(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("mongo: read deliveries: %w", err)
+	}
+	var dels []deliveredDoc
+	if err := cur.All(ctx, &dels); err != nil {
+		return nil, fmt.Errorf("mongo: read deliveries: %w", err)
+	}
+	delivered := make(map[string]int64, len(dels))
+	for _, d := range dels {
+		delivered[d.Sub] = d.N
+	}
 	states := make([]store.SubscriptionState, 0, len(docs))
 	counts := make(map[string]int64, len(docs))
 	for _, d := range docs {
-		states = append(states, d.state())
+		states = append(states, d.state(delivered[d.ID]))
 		counts[d.ID] = d.Events
 	}
 	s.disp.known, s.disp.step, s.disp.cursor, s.disp.events = true, last.N, last.Cursor, counts
@@ -233,7 +262,7 @@ func (s *Store) applyStep(ctx context.Context, st *stepDoc) error {
 	for _, sub := range st.Subs {
 		subModels = append(subModels, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: sub.ID}}).
 			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "v", Value: sub.V}, {Key: "live", Value: sub.Live}}},
-				{Key: "$max", Value: bson.D{{Key: "events", Value: int64(0)}, {Key: "delivered", Value: int64(0)}}}}).SetUpsert(true))
+				{Key: "$max", Value: bson.D{{Key: "events", Value: int64(0)}}}}).SetUpsert(true))
 	}
 	last := map[string]int64{}
 	var evModels []mongo.WriteModel
@@ -244,7 +273,7 @@ func (s *Store) applyStep(ctx context.Context, st *stepDoc) error {
 	}
 	for id, n := range last {
 		subModels = append(subModels, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).
-			SetUpdate(bson.D{{Key: "$max", Value: bson.D{{Key: "events", Value: n}, {Key: "delivered", Value: int64(0)}}}}).SetUpsert(true))
+			SetUpdate(bson.D{{Key: "$max", Value: bson.D{{Key: "events", Value: n}}}}).SetUpsert(true))
 	}
 	// Events first: a subscription's count never runs ahead of its events.
 	for _, batch := range []struct {
@@ -282,7 +311,12 @@ func (s *Store) Progress(ctx context.Context, sub string) (store.SubscriptionSta
 	if err != nil {
 		return store.SubscriptionState{}, fmt.Errorf("mongo: subscription %s: %w", sub, err)
 	}
-	return d.state(), nil
+	var del deliveredDoc
+	err = s.delivered().FindOne(ctx, bson.D{{Key: "_id", Value: sub}}).Decode(&del)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return store.SubscriptionState{}, fmt.Errorf("mongo: deliveries of %s: %w", sub, err)
+	}
+	return d.state(del.N), nil
 }
 
 // Events returns a subscription's events numbered from..to with their
@@ -340,8 +374,8 @@ func (s *Store) MarkDelivered(ctx context.Context, sub string, number int64) err
 		return err
 	}
 	defer s.gate.leave()
-	_, err := s.subs().UpdateOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: sub}, {Key: "delivered", Value: bson.D{{Key: "$lt", Value: number}}}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "delivered", Value: number}}}})
+	_, err := s.delivered().UpdateOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: sub}},
+		bson.D{{Key: "$max", Value: bson.D{{Key: "n", Value: number}}}}, options.UpdateOne().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("mongo: mark delivered %s: %w", sub, err)
 	}

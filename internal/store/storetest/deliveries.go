@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/telederm/telederm/internal/store"
@@ -31,6 +32,7 @@ func RunDeliveriesTests(t *testing.T, newBackend func(t *testing.T) Backend) {
 		{"CursorNeverMovesBack", testDispatchCursor},
 		{"UnknownSubscription", testDispatchUnknown},
 		{"Delivered", testMarkDelivered},
+		{"DeliveredWhileDispatching", testDeliveredWhileDispatching},
 		{"Owners", testOwners},
 	}
 	for _, tt := range tests {
@@ -171,6 +173,38 @@ func testMarkDelivered(t *testing.T, b Backend) {
 	}
 	if p, _ := b.Progress(ctx, "s"); p.Delivered != 2 || p.Events != 3 {
 		t.Fatalf("progress %+v, want 2 of 3 delivered", p)
+	}
+}
+
+// testDeliveredWhileDispatching: a worker's delivery mark and the
+// dispatcher's next event land at the same moment, round after round;
+// neither undoes the other (on FerretDB, whose updates read a document
+// and write it back whole, one document written by both lost marks, and
+// an event went out twice).
+func testDeliveredWhileDispatching(t *testing.T, b Backend) {
+	ctx := t.Context()
+	cs := changesOf(t, b, write("Patient", "p", 1, minute(1)))
+	ev := []store.Event{{Subscription: "s", Seq: cs[0].Seq}}
+	if err := b.Dispatch(ctx, store.Dispatch{Cursor: cs[0].Seq, Subscriptions: []store.SubscriptionState{{ID: "s", Version: 1, Live: true}}, Events: ev}); err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 100
+	for n := int64(1); n <= rounds; n++ {
+		var wg sync.WaitGroup
+		var dispatchErr, markErr error
+		wg.Go(func() { dispatchErr = b.Dispatch(ctx, store.Dispatch{Cursor: cs[0].Seq, Events: ev}) })
+		wg.Go(func() { markErr = b.MarkDelivered(ctx, "s", n) })
+		wg.Wait()
+		if dispatchErr != nil || markErr != nil {
+			t.Fatalf("round %d: dispatch %v, mark %v", n, dispatchErr, markErr)
+		}
+		if p, err := b.Progress(ctx, "s"); err != nil || p.Delivered != n || p.Events != n+1 {
+			t.Fatalf("round %d: progress %+v, %v; want %d of %d delivered", n, p, err, n, n+1)
+		}
+	}
+	_, subs, err := b.LoadDispatch(ctx)
+	if err != nil || len(subs) != 1 || subs[0].Delivered != rounds || subs[0].Events != rounds+1 {
+		t.Fatalf("LoadDispatch = %+v, %v; want %d of %d delivered", subs, err, rounds, rounds+1)
 	}
 }
 
