@@ -41,12 +41,11 @@ test-ferretdb:
 	TELEDERM_TEST_STORE=ferretdb $(GO) test -count=1 -run '$(FERRET_CONFORMANCE)' -skip 'TestTransactionIsolation' ./conformance/
 
 ## test-ferretdb-examples: the official R4 examples' round-trip and
-## search tests on the MongoDB backend over FerretDB (issue 9). Not part
-## of `make test`: FerretDB answers every search by decoding the whole
-## collection in Go; the round-trip takes 3 minutes here, the search test
-## did not finish in 65.
+## search tests on the MongoDB backend over FerretDB (issue 9): about 5
+## minutes here (FerretDB answers every search by decoding the type's
+## whole collection in Go). CI runs it after `make test`.
 test-ferretdb-examples:
-	TELEDERM_TEST_STORE=ferretdb $(GO) test -count=1 -timeout 90m -v -run 'TestRoundTripOfficialExamples|TestSearchFindsEveryExample' ./conformance/
+	TELEDERM_TEST_STORE=ferretdb $(GO) test -count=1 -timeout 30m -v -run 'TestRoundTripOfficialExamples|TestSearchFindsEveryExample' ./conformance/
 
 # The Node test drives Telederm with fhirclient, a SMART client this project
 # did not write; npm ci installs exactly what package-lock.json records.

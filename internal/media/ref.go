@@ -16,6 +16,19 @@ func refFor(data []byte) (ref, digest string) {
 	return refPrefix + digest, digest
 }
 
+// Ref is the ref content is stored under: "sha256:" and its hex digest.
+// Other blob stores (the MongoDB backend's) name content the same way.
+func Ref(data []byte) string {
+	ref, _ := refFor(data)
+	return ref
+}
+
+// CheckRef reports a ref that is not well formed (ErrInvalidRef).
+func CheckRef(ref string) error {
+	_, err := parseRef(ref)
+	return err
+}
+
 // parseRef returns the hex digest of a well-formed ref. Only lowercase hex is
 // accepted so that each blob has exactly one ref and one file name.
 func parseRef(ref string) (string, error) {

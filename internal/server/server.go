@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/telederm/telederm/fhir"
@@ -18,7 +17,6 @@ import (
 	"github.com/telederm/telederm/internal/api"
 	"github.com/telederm/telederm/internal/audit"
 	"github.com/telederm/telederm/internal/auth"
-	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
 	"github.com/telederm/telederm/internal/subscription"
 	"github.com/telederm/telederm/internal/subscription/egress"
@@ -112,7 +110,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	blobs, err := media.NewFileStore(filepath.Join(cfg.DataDir, "blobs"))
+	blobs, err := openBlobs(cfg, repo)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open blob store: %w", err), repo.Close())
 	}
@@ -237,7 +235,7 @@ func orHour(d time.Duration) time.Duration {
 
 // sweepBlobs removes orphaned Binary content every interval, for as long
 // as ctx lives.
-func (s *Server) sweepBlobs(ctx context.Context, blobs *media.FileStore, every, grace time.Duration, log *slog.Logger) {
+func (s *Server) sweepBlobs(ctx context.Context, blobs blobStore, every, grace time.Duration, log *slog.Logger) {
 	defer close(s.swept)
 	t := time.NewTicker(every)
 	defer t.Stop()

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
 	"github.com/telederm/telederm/internal/store"
 	"github.com/telederm/telederm/internal/store/mongo"
@@ -39,6 +42,22 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (backend, erro
 		return openMongo(ctx, cfg, log)
 	}
 	return nil, fmt.Errorf("store %q: want a mongodb:// or mongodb+srv:// URI, or none for the embedded store", redactURI(cfg.Store))
+}
+
+// blobStore keeps Binary content, and sweeps what no version refers to.
+type blobStore interface {
+	media.BlobStore
+	Sweep(ctx context.Context, cutoff time.Time, referenced func(ctx context.Context, ref string) (bool, error)) (int, error)
+}
+
+// openBlobs is where Binary content goes: files under the data directory
+// with the embedded store; with MongoDB, the database (GridFS), so that
+// every process reads what any wrote.
+func openBlobs(cfg Config, repo backend) (blobStore, error) {
+	if m, ok := repo.(*mongo.Leased); ok {
+		return m.Blobs(), nil
+	}
+	return media.NewFileStore(filepath.Join(cfg.DataDir, "blobs"))
 }
 
 // openMongo opens the MongoDB store with the subscription delivery lease,

@@ -1,7 +1,9 @@
 package subscription_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -65,6 +67,18 @@ func TestTwoProcessesOneDatabase(t *testing.T) {
 	}
 	if status, out := fhirCall(t, http.MethodGet, b.url+"/Patient/"+ids[7], nil); status != http.StatusOK || out["id"] != ids[7] {
 		t.Fatalf("read through the other process: %d %v", status, out)
+	}
+	// A photo's content is in the database too, not in a's data directory.
+	photo := []byte("a skin lesion, dermatoscope, 10x")
+	bin := mustCreate(t, a.url, "Binary", `{"resourceType":"Binary","contentType":"image/jpeg","data":"`+base64.StdEncoding.EncodeToString(photo)+`"}`)
+	resp, err := http.Get(b.url + "/Binary/" + bin) // the raw content, as its content type
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(content, photo) {
+		t.Fatalf("Binary read through the other process: %d %q, want %q", resp.StatusCode, content, photo)
 	}
 	seen := map[string]bool{}
 	// The first page through a, the next ones (a's cursors) through b.

@@ -96,7 +96,7 @@ func TestChangesWithdrawnClaim(t *testing.T) {
 func TestSequenceAcrossStores(t *testing.T) {
 	a := openTest(t, Options{})
 	defer a.Close()
-	b, err := Open(t.Context(), ferretURI, Options{Database: a.db.Name()})
+	b, err := Open(t.Context(), serverURI, Options{Database: a.db.Name()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestSequenceAcrossStores(t *testing.T) {
 func TestDispatchRace(t *testing.T) {
 	a := openTest(t, Options{})
 	defer a.Close()
-	b, err := Open(t.Context(), ferretURI, Options{Database: a.db.Name()})
+	b, err := Open(t.Context(), serverURI, Options{Database: a.db.Name()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,13 @@ func (s *Store) Commit(ctx context.Context, changes []store.Change) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	types := make([]string, len(prepared))
+	for i, p := range prepared {
+		types[i] = p.c.Type
+	}
+	if err := s.ensureTypes(ctx, types); err != nil {
+		return err
+	}
 	err := s.commitPrepared(ctx, prepared)
 	if err == nil {
 		s.signal.Fire()
@@ -180,7 +187,7 @@ func (s *Store) finish(ctx context.Context, claim *versionDoc, pend *pending) er
 	var err error
 	var matched int64
 	if claim.V == 1 {
-		_, err = s.res.InsertOne(ctx, doc)
+		_, err = s.resOf(doc.Type).InsertOne(ctx, doc)
 		if err == nil {
 			matched = 1
 		} else if mongo.IsDuplicateKeyError(err) {
@@ -188,7 +195,7 @@ func (s *Store) finish(ctx context.Context, claim *versionDoc, pend *pending) er
 		}
 	} else {
 		var r *mongo.UpdateResult
-		r, err = s.res.ReplaceOne(ctx, bson.D{{Key: "_id", Value: doc.Key}, {Key: "v", Value: claim.V - 1}}, doc)
+		r, err = s.resOf(doc.Type).ReplaceOne(ctx, bson.D{{Key: "_id", Value: doc.Key}, {Key: "v", Value: claim.V - 1}}, doc)
 		if r != nil {
 			matched = r.MatchedCount
 		}
@@ -300,7 +307,7 @@ func (s *Store) resource(ctx context.Context, key string, full bool) (*resourceD
 			{Key: "lu", Value: 1}})
 	}
 	var d resourceDoc
-	err := s.res.FindOne(ctx, bson.D{{Key: "_id", Value: key}}, o).Decode(&d)
+	err := s.resOfKey(key).FindOne(ctx, bson.D{{Key: "_id", Value: key}}, o).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, nil
 	}
@@ -351,18 +358,17 @@ func (s *Store) precheck(ctx context.Context, ps []prepared) error {
 	for _, p := range ps {
 		keys = append(keys, p.key)
 	}
-	cur, err := s.res.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: keys}}}},
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "v", Value: 1}}))
-	if err != nil {
-		return fmt.Errorf("mongo: check versions: %w", err)
-	}
-	var docs []resourceDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return fmt.Errorf("mongo: check versions: %w", err)
-	}
-	have := make(map[string]int64, len(docs))
-	for _, d := range docs {
-		have[d.Key] = d.V
+	have := make(map[string]int64, len(keys))
+	types, groups := byType(keys)
+	for _, typ := range types {
+		err := findAll(ctx, []*mongo.Collection{s.resOf(typ)}, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: groups[typ]}}}},
+			options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "v", Value: 1}}), func(d *resourceDoc) bool {
+				have[d.Key] = d.V
+				return true
+			})
+		if err != nil {
+			return fmt.Errorf("mongo: check versions: %w", err)
+		}
 	}
 	for _, p := range ps {
 		if h := have[p.key]; h != p.c.PrevVersion {
@@ -384,13 +390,13 @@ func (s *Store) undo(ctx context.Context, p prepared, old *resourceDoc) error {
 	ours := bson.D{{Key: "_id", Value: p.key}, {Key: "v", Value: c.Version}}
 	var matched int64
 	if old == nil {
-		r, err := s.res.DeleteOne(ctx, ours)
+		r, err := s.resOfKey(p.key).DeleteOne(ctx, ours)
 		if err != nil {
 			return fmt.Errorf("undo %s version %d: %w", p.key, c.Version, err)
 		}
 		matched = r.DeletedCount
 	} else {
-		r, err := s.res.ReplaceOne(ctx, ours, old)
+		r, err := s.resOfKey(p.key).ReplaceOne(ctx, ours, old)
 		if err != nil {
 			return fmt.Errorf("undo %s version %d: %w", p.key, c.Version, err)
 		}
@@ -486,7 +492,7 @@ func (s *Store) commitTxn(ctx context.Context, ps []prepared) error {
 func (s *Store) writeInTxn(ctx context.Context, claim *versionDoc) error {
 	doc := resourceOf(claim, claim.Pend.SearchIndex, claim.Pend.CS)
 	if claim.V == 1 {
-		if _, err := s.res.InsertOne(ctx, doc); err != nil {
+		if _, err := s.resOf(doc.Type).InsertOne(ctx, doc); err != nil {
 			if mongo.IsDuplicateKeyError(err) {
 				return &store.ConflictError{Type: claim.Type, ID: claim.ID, Want: 0, Have: 1}
 			}
@@ -494,7 +500,7 @@ func (s *Store) writeInTxn(ctx context.Context, claim *versionDoc) error {
 		}
 		return nil
 	}
-	r, err := s.res.ReplaceOne(ctx, bson.D{{Key: "_id", Value: doc.Key}, {Key: "v", Value: claim.V - 1}}, doc)
+	r, err := s.resOf(doc.Type).ReplaceOne(ctx, bson.D{{Key: "_id", Value: doc.Key}, {Key: "v", Value: claim.V - 1}}, doc)
 	if err != nil {
 		return fmt.Errorf("mongo: write %s version %d: %w", doc.Key, claim.V, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func TestDecimalPrecision(t *testing.T) {
 			t.Errorf("%s: History %+v, %v", v, hist.Versions, err)
 		}
 		// As stored: a BSON binary holding the exact bytes.
-		raw, err := s.res.FindOne(t.Context(), bson.D{{Key: "_id", Value: "Observation/" + id}}).Raw()
+		raw, err := s.resOf("Observation").FindOne(t.Context(), bson.D{{Key: "_id", Value: "Observation/" + id}}).Raw()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +233,7 @@ func TestSchemaNewerRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if s, err := Open(t.Context(), ferretURI, Options{Database: db}); err == nil {
+	if s, err := Open(t.Context(), serverURI, Options{Database: db}); err == nil {
 		s.Close()
 		t.Fatal("Open of a newer schema succeeded")
 	} else if !bytes.Contains([]byte(err.Error()), []byte("newer")) {
@@ -255,12 +256,23 @@ func TestOpenTwice(t *testing.T) {
 		}
 		before[coll] = names
 	}
+	patients := resourcesPrefix + "Patient"
+	names, err := a.indexNames(t.Context(), patients)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before[patients] = names
 	for _, ix := range indexes {
 		if want := !ix.wildcard || a.server.wildcardIndexes(); before[ix.coll][ix.name] != want {
 			t.Errorf("index %s.%s present %v, want %v", ix.coll, ix.name, before[ix.coll][ix.name], want)
 		}
 	}
-	b, err := Open(t.Context(), ferretURI, Options{Database: a.db.Name()})
+	for _, ix := range resourceIndexes {
+		if want := !ix.wildcard || a.server.wildcardIndexes(); before[patients][ix.name] != want {
+			t.Errorf("index %s.%s present %v, want %v", patients, ix.name, before[patients][ix.name], want)
+		}
+	}
+	b, err := Open(t.Context(), serverURI, Options{Database: a.db.Name()})
 	if err != nil {
 		t.Fatalf("second Open: %v", err)
 	}
@@ -294,4 +306,67 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestSplitResources: a schema 2 database kept every type's resource
+// documents in one collection; Open moves them to their types'
+// collections (skipping any already moved, as after an interrupted
+// move), drops the old one and records schema 3.
+func TestSplitResources(t *testing.T) {
+	ctx := t.Context()
+	a := openTest(t, Options{})
+	mustCommit(t, a, change("Patient", "p", 1, `{"resourceType":"Patient","id":"p"}`, search.Entry{Param: "gender", Kind: search.Token, Code: "female"}))
+	mustCommit(t, a, change("Observation", "o", 1, `{"resourceType":"Observation","id":"o"}`))
+	// Back to schema 2: the documents in one collection, Observation/o
+	// also still in its new one.
+	old := a.db.Collection(oneResourcesColl)
+	for _, typ := range []string{"Patient", "Observation"} {
+		cur, err := a.resOf(typ).Find(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cur.Next(ctx) {
+			if _, err := old.InsertOne(ctx, cur.Current); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if typ == "Patient" {
+			if err := a.resOf(typ).Drop(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := a.meta.UpdateOne(ctx, bson.D{{Key: "_id", Value: schemaDoc}}, bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: 2}}}}); err != nil {
+		t.Fatal(err)
+	}
+	db := a.db.Name()
+	a.Close()
+
+	b, err := Open(ctx, serverURI, Options{Database: db})
+	if err != nil {
+		t.Fatalf("Open of a schema 2 database: %v", err)
+	}
+	defer b.Close()
+	for _, key := range []string{"Patient/p", "Observation/o"} {
+		typ, id, _ := strings.Cut(key, "/")
+		if v, err := b.Current(ctx, typ, id); err != nil || v.VersionID != 1 {
+			t.Errorf("%s after the move: %+v, %v", key, v, err)
+		}
+	}
+	page, err := b.Search(ctx, &search.Query{Type: "Patient", Count: 10,
+		Where: []search.Clause{{Any: []search.Predicate{{Param: &search.Param{Code: "gender", Type: search.Token},
+			Value: search.Value{Kind: search.Token, Code: "female"}}}}}})
+	if err != nil || len(page.Matches) != 1 {
+		t.Errorf("search after the move: %d matches, %v", len(page.Matches), err)
+	}
+	names, err := b.db.ListCollectionNames(ctx, bson.D{{Key: "name", Value: oneResourcesColl}})
+	if err != nil || len(names) != 0 {
+		t.Errorf("the old collection: %v, %v; want it dropped", names, err)
+	}
+	var rec struct {
+		Version int `bson:"version"`
+	}
+	if err := b.meta.FindOne(ctx, bson.D{{Key: "_id", Value: schemaDoc}}).Decode(&rec); err != nil || rec.Version != SchemaVersion {
+		t.Errorf("schema version %d, %v; want %d", rec.Version, err, SchemaVersion)
+	}
 }

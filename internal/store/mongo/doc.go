@@ -9,7 +9,7 @@ import (
 	"github.com/telederm/telederm/internal/store"
 )
 
-// resourceDoc is a document of the resources collection: the current
+// resourceDoc is a document of its type's resources collection: the current
 // version of one resource and its search index.
 type resourceDoc struct {
 	Key  string  `bson:"_id"` // "Type/id"

@@ -22,13 +22,22 @@ import (
 // every filter on a nested field by reading each document of the
 // collection: its speed says nothing about MongoDB's.
 var (
-	ferretURI  string // empty when FerretDB did not start
-	ferretSkip string // why
-	dbCounter  atomic.Int64
+	serverURI  string // empty when FerretDB did not start
+	serverSkip string // why
+	// TELEDERM_TEST_MONGODB_URI runs the tests on that MongoDB deployment
+	// instead (a replica set runs the transaction and change-stream tests
+	// FerretDB skips); each test uses a database of its own.
+	externalURI = os.Getenv("TELEDERM_TEST_MONGODB_URI")
+	dbCounter   atomic.Int64
 )
 
 func TestMain(m *testing.M) {
-	stop := startFerret()
+	stop := func() {}
+	if externalURI != "" {
+		serverURI = externalURI
+	} else {
+		stop = startFerret()
+	}
 	code := m.Run()
 	stop()
 	os.Exit(code)
@@ -37,7 +46,7 @@ func TestMain(m *testing.M) {
 func startFerret() (stop func()) {
 	dir, err := os.MkdirTemp("", "telederm-ferretdb-")
 	if err != nil {
-		ferretSkip = "no temporary directory for FerretDB: " + err.Error()
+		serverSkip = "no temporary directory for FerretDB: " + err.Error()
 		return func() {}
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
@@ -47,7 +56,7 @@ func startFerret() (stop func()) {
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
-		ferretSkip = "FerretDB did not start: " + err.Error()
+		serverSkip = "FerretDB did not start: " + err.Error()
 		os.RemoveAll(dir)
 		return func() {}
 	}
@@ -60,9 +69,9 @@ func startFerret() (stop func()) {
 	// MongoDBURI blocks until the listener is up.
 	uri := f.MongoDBURI()
 	if err := waitListening(uri, 10*time.Second); err != nil {
-		ferretSkip = "FerretDB did not listen: " + err.Error()
+		serverSkip = "FerretDB did not listen: " + err.Error()
 	} else {
-		ferretURI = uri
+		serverURI = uri
 	}
 	return func() {
 		cancel()
@@ -90,10 +99,10 @@ func waitListening(uri string, within time.Duration) error {
 // the test skips, saying why, when FerretDB did not start.
 func testURI(t testing.TB) (uri, db string) {
 	t.Helper()
-	if ferretURI == "" {
-		t.Skipf("no FerretDB to test against (%s)", ferretSkip)
+	if serverURI == "" {
+		t.Skipf("no FerretDB to test against (%s)", serverSkip)
 	}
-	return ferretURI, fmt.Sprintf("test%d", dbCounter.Add(1))
+	return serverURI, fmt.Sprintf("test%d", dbCounter.Add(1))
 }
 
 // openTest opens a store on a fresh database; non-atomic commits are

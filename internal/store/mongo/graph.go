@@ -76,7 +76,7 @@ func (t *translator) list(v search.Value) (node, error) {
 		return nil, unsupported("the functional list %s is not supported; name a List by its id", v.Code)
 	}
 	var d resourceDoc
-	err := t.s.res.FindOne(t.ctx, bson.D{{Key: "_id", Value: resourceKey("List", v.Code)}, {Key: "del", Value: false}},
+	err := t.s.resOf("List").FindOne(t.ctx, bson.D{{Key: "_id", Value: resourceKey("List", v.Code)}, {Key: "del", Value: false}},
 		options.FindOne().SetProjection(bson.D{{Key: "x.item." + clRef, Value: 1}})).Decode(&d)
 	if err != nil {
 		if isNoDocuments(err) {
@@ -243,7 +243,7 @@ func (l *liveOwners) is(key string) bool {
 	if v, ok := l.known[key]; ok || l.err != nil {
 		return v
 	}
-	n, err := l.s.res.CountDocuments(l.ctx, bson.D{{Key: "_id", Value: key}, {Key: "del", Value: false}})
+	n, err := l.s.resOfKey(key).CountDocuments(l.ctx, bson.D{{Key: "_id", Value: key}, {Key: "del", Value: false}})
 	if err != nil {
 		l.err = fmt.Errorf("mongo: look up %s: %w", key, err)
 		return false

@@ -1,12 +1,14 @@
 package mongo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/telederm/telederm/fhir/search"
@@ -112,22 +114,35 @@ func (s *Store) referrers(ctx context.Context, inc search.Include, frontier []re
 		return nil, nil
 	}
 	filter := bson.D{{Key: "del", Value: false}}
+	var colls []*mongo.Collection
 	if inc.SourceType != "" && inc.SourceType != "*" {
-		filter = append(filter, bson.E{Key: "type", Value: inc.SourceType})
+		colls = []*mongo.Collection{s.resOf(inc.SourceType)}
+	} else {
+		types, err := s.storedTypes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range types {
+			colls = append(colls, s.resOf(t))
+		}
 	}
 	if inc.Wildcard || inc.Param == nil {
 		filter = append(filter, bson.E{Key: "refs", Value: bson.D{{Key: "$in", Value: targets}}})
 	} else {
 		filter = append(filter, bson.E{Key: values(inc.Param.Code, clRef).path(), Value: bson.D{{Key: "$in", Value: targets}}})
 	}
-	cur, err := s.res.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetSort(bson.D{{Key: "cs", Value: 1}}).SetLimit(maxIncluded))
+	// The first maxIncluded by creation: of each type's, then of all.
+	var docs []resourceDoc
+	err := findAll(ctx, colls, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "cs", Value: 1}}).
+		SetSort(bson.D{{Key: "cs", Value: 1}}).SetLimit(maxIncluded), func(d *resourceDoc) bool {
+		docs = append(docs, *d)
+		return true
+	})
 	if err != nil {
 		return nil, fmt.Errorf("mongo: revinclude: %w", err)
 	}
-	var docs []resourceDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("mongo: revinclude: %w", err)
-	}
+	slices.SortFunc(docs, func(a, b resourceDoc) int { return cmp.Compare(a.CS, b.CS) })
+	docs = docs[:min(len(docs), maxIncluded)]
 	out := make([]string, len(docs))
 	for i, d := range docs {
 		out[i] = d.Key
@@ -140,13 +155,17 @@ func (s *Store) live(ctx context.Context, keys []string) ([]resourceDoc, error) 
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	cur, err := s.res.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: keys}}}, {Key: "del", Value: false}})
-	if err != nil {
-		return nil, fmt.Errorf("mongo: include: %w", err)
-	}
 	var docs []resourceDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("mongo: include: %w", err)
+	types, groups := byType(keys)
+	for _, t := range types {
+		err := findAll(ctx, []*mongo.Collection{s.resOf(t)}, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: groups[t]}}}, {Key: "del", Value: false}},
+			options.Find(), func(d *resourceDoc) bool {
+				docs = append(docs, *d)
+				return true
+			})
+		if err != nil {
+			return nil, fmt.Errorf("mongo: include: %w", err)
+		}
 	}
 	byKey := make(map[string]int, len(docs))
 	for i, d := range docs {

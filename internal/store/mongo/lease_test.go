@@ -9,7 +9,7 @@ import (
 
 func openLeased(t *testing.T, db string, ttl time.Duration) *Leased {
 	t.Helper()
-	s, err := Open(t.Context(), ferretURI, Options{Database: db})
+	s, err := Open(t.Context(), serverURI, Options{Database: db})
 	if err != nil {
 		t.Fatal(err)
 	}

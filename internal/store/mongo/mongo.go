@@ -66,8 +66,12 @@ type Store struct {
 	gate      gate
 	client    *mongo.Client
 	db        *mongo.Database
-	res, ver  *mongo.Collection
-	meta      *mongo.Collection
+	ver, meta *mongo.Collection
+	// resColls caches each type's collection of resource documents;
+	// indexed records the types whose indexes this process has ensured
+	// (collections.go).
+	resColls  sync.Map
+	indexed   sync.Map
 	server    serverInfo
 	nonAtomic bool
 	// seqMu serialises claims within the process, in sequence number
@@ -76,8 +80,12 @@ type Store struct {
 	seqKnown bool
 	lastSeq  int64
 	// signal wakes the subscription dispatcher after a commit through
-	// this Store (other processes' commits are found by polling).
+	// this Store, and, where there are change streams, through any
+	// (watch.go; elsewhere other processes' commits are found by polling).
 	signal store.Signal
+	// stopWatch ends watchCommits, which closes watchDone.
+	stopWatch context.CancelFunc
+	watchDone chan struct{}
 	// disp is the dispatcher's view of the delivery state (deliveries.go).
 	disp dispatchState
 	// abandonAfter is how old a pending claim must be before another
@@ -111,7 +119,7 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("mongo: connect: %w", err)
 	}
 	s := &Store{client: client, db: client.Database(name), nonAtomic: opts.AllowNonAtomic, abandonAfter: defaultAbandonAfter}
-	s.res, s.ver, s.meta = s.db.Collection(resourcesColl), s.db.Collection(versionsColl), s.db.Collection(metaColl)
+	s.ver, s.meta = s.db.Collection(versionsColl), s.db.Collection(metaColl)
 	if err := s.open(ctx, opts); err != nil {
 		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -128,11 +136,17 @@ func (s *Store) open(ctx context.Context, opts Options) error {
 	if err := s.migrate(ctx); err != nil {
 		return err
 	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if s.server.transactions { // a replica set or mongos: change streams too
+		var wctx context.Context
+		wctx, s.stopWatch = context.WithCancel(context.Background())
+		s.watchDone = make(chan struct{})
+		go s.watchCommits(wctx, log)
+	}
 	if !s.server.transactions && s.nonAtomic && !opts.Quiet {
-		log := opts.Logger
-		if log == nil {
-			log = slog.Default()
-		}
 		log.Warn("mongo: this deployment has no multi-document transactions and non-atomic commits are allowed: "+
 			"a transaction bundle interrupted by a crash or a concurrent writer can be left half applied",
 			"database", s.db.Name(), "server", s.server.describe())
@@ -164,6 +178,10 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	if !s.gate.close() {
 		return nil
+	}
+	if s.stopWatch != nil {
+		s.stopWatch()
+		<-s.watchDone
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

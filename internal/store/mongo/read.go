@@ -22,7 +22,7 @@ func (s *Store) Current(ctx context.Context, typ, id string) (*store.Version, er
 	}
 	defer s.gate.leave()
 	var d resourceDoc
-	err := s.res.FindOne(ctx, bson.D{{Key: "_id", Value: resourceKey(typ, id)}},
+	err := s.resOf(typ).FindOne(ctx, bson.D{{Key: "_id", Value: resourceKey(typ, id)}},
 		options.FindOne().SetProjection(versionFields)).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("%w: %s/%s", store.ErrNotFound, typ, id)
@@ -92,7 +92,15 @@ func (s *Store) BlobReferenced(ctx context.Context, ref string) (bool, error) {
 	if ref == "" {
 		return false, nil
 	}
-	for _, coll := range []*mongo.Collection{s.ver, s.res} {
+	types, err := s.storedTypes(ctx)
+	if err != nil {
+		return false, err
+	}
+	colls := []*mongo.Collection{s.ver}
+	for _, t := range types {
+		colls = append(colls, s.resOf(t))
+	}
+	for _, coll := range colls {
 		n, err := coll.CountDocuments(ctx, bson.D{{Key: "br", Value: ref}}, options.Count().SetLimit(1))
 		if err != nil {
 			return false, fmt.Errorf("mongo: blob references: %w", err)
@@ -114,14 +122,21 @@ func (s *Store) MetaInUse(ctx context.Context, typ string) (store.MetaSummary, e
 	}
 	defer s.gate.leave()
 	filter := bson.D{{Key: "del", Value: false}}
-	if typ != "" {
-		filter = append(bson.D{{Key: "type", Value: typ}}, filter...)
+	types := []string{typ}
+	if typ == "" {
+		var err error
+		if types, err = s.storedTypes(ctx); err != nil {
+			return sum, err
+		}
 	}
 	distinct := func(path string) ([]string, error) {
-		res := s.res.Distinct(ctx, path, filter)
 		var vals []string
-		if err := res.Decode(&vals); err != nil {
-			return nil, fmt.Errorf("mongo: meta in use: %w", err)
+		for _, t := range types {
+			var some []string
+			if err := s.resOf(t).Distinct(ctx, path, filter).Decode(&some); err != nil {
+				return nil, fmt.Errorf("mongo: meta in use: %w", err)
+			}
+			vals = append(vals, some...)
 		}
 		slices.Sort(vals)
 		return slices.Compact(vals), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -11,15 +12,18 @@ import (
 )
 
 const (
-	resourcesColl = "resources"
-	versionsColl  = "versions"
-	metaColl      = "meta"
+	versionsColl = "versions"
+	metaColl     = "meta"
+	// oneResourcesColl held every type's resource documents up to schema
+	// version 2; migrate moves them to their types' collections.
+	oneResourcesColl = "resources"
 )
 
 // SchemaVersion is the layout of documents and indexes this code writes.
 // Open records it and refuses a database a newer version wrote.
 // 2: sequence numbers claimed, not counted (seq.go); delivery state.
-const SchemaVersion = 2
+// 3: a collection of resource documents per type (collections.go).
+const SchemaVersion = 3
 
 // schemaDoc is the meta collection's document of the schema version.
 const schemaDoc = "schema"
@@ -41,17 +45,6 @@ type index struct {
 // indexes are created at Open when missing, by name, so a second Open (or
 // a second server process) changes nothing.
 var indexes = []index{
-	// The search index: every predicate is a condition on one path under
-	// x (index.go); one compound wildcard index serves all of them with
-	// the type (MongoDB 7.0 and later).
-	{coll: resourcesColl, name: "type_x", keys: bson.D{{Key: "type", Value: 1}, {Key: "x.$**", Value: 1}}, wildcard: true},
-	// The default order (creation) within a type, and across types.
-	{coll: resourcesColl, name: "type_cs", keys: bson.D{{Key: "type", Value: 1}, {Key: "cs", Value: 1}}},
-	{coll: resourcesColl, name: "cs", keys: bson.D{{Key: "cs", Value: 1}}},
-	// Who refers to a resource: _revinclude=*, compartments.
-	{coll: resourcesColl, name: "refs", keys: bson.D{{Key: "refs", Value: 1}}},
-	{coll: resourcesColl, name: "blob", keys: bson.D{{Key: "br", Value: 1}}},
-
 	// History of the system, a type, an instance, newest first. One
 	// version per sequence number; one per version number is the _id's.
 	{coll: versionsColl, name: "seq", keys: bson.D{{Key: "seq", Value: -1}}, unique: true},
@@ -69,7 +62,21 @@ var indexes = []index{
 }
 
 // indexedColls are the collections with indexes of their own.
-var indexedColls = []string{resourcesColl, versionsColl, eventsColl, ownersColl, stepsColl}
+var indexedColls = []string{versionsColl, eventsColl, ownersColl, stepsColl}
+
+// resourceIndexes are each type's collection's (coll is left out):
+// created when a process first writes the type (ensureTypes).
+var resourceIndexes = []index{
+	// The search index: every predicate is a condition on one path under
+	// x (index.go); one wildcard index serves all of them (MongoDB 4.2
+	// and later).
+	{name: "x", keys: bson.D{{Key: "x.$**", Value: 1}}, wildcard: true},
+	// The default order: creation.
+	{name: "cs", keys: bson.D{{Key: "cs", Value: 1}}},
+	// Who refers to a resource: _revinclude=*, compartments.
+	{name: "refs", keys: bson.D{{Key: "refs", Value: 1}}},
+	{name: "blob", keys: bson.D{{Key: "br", Value: 1}}},
+}
 
 // migrate checks the recorded schema version, creates what is missing and
 // records this one.
@@ -89,6 +96,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.ensureIndexes(ctx); err != nil {
 		return err
 	}
+	if err := s.splitResources(ctx); err != nil {
+		return err
+	}
 	// Written after the indexes, so a recorded version means they exist.
 	_, err = s.meta.UpdateOne(ctx, bson.D{{Key: "_id", Value: schemaDoc}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: SchemaVersion}}}}, options.UpdateOne().SetUpsert(true))
@@ -98,28 +108,79 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// ensureIndexes creates the indexes that do not exist yet, one at a time
-// (FerretDB drops the connection when a batch repeats an existing index).
+// ensureIndexes creates the shared collections' indexes that do not
+// exist yet.
 func (s *Store) ensureIndexes(ctx context.Context) error {
-	have := map[string]map[string]bool{}
 	for _, coll := range indexedColls {
-		names, err := s.indexNames(ctx, coll)
-		if err != nil {
+		var mine []index
+		for _, ix := range indexes {
+			if ix.coll == coll {
+				mine = append(mine, ix)
+			}
+		}
+		if err := s.ensureIndexesOf(ctx, coll, mine); err != nil {
 			return err
 		}
-		have[coll] = names
 	}
-	for _, ix := range indexes {
-		if have[ix.coll][ix.name] || (ix.wildcard && !s.server.wildcardIndexes()) {
+	return nil
+}
+
+// ensureIndexesOf creates the collection's indexes that do not exist yet,
+// one at a time (FerretDB drops the connection when a batch repeats an
+// existing index).
+func (s *Store) ensureIndexesOf(ctx context.Context, coll string, ixs []index) error {
+	have, err := s.indexNames(ctx, coll)
+	if err != nil {
+		return err
+	}
+	for _, ix := range ixs {
+		if have[ix.name] || (ix.wildcard && !s.server.wildcardIndexes()) {
 			continue
 		}
 		o := options.Index().SetName(ix.name)
 		if ix.unique {
 			o.SetUnique(true)
 		}
-		if _, err := s.db.Collection(ix.coll).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: ix.keys, Options: o}); err != nil {
-			return fmt.Errorf("mongo: create index %s.%s: %w", ix.coll, ix.name, err)
+		if _, err := s.db.Collection(coll).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: ix.keys, Options: o}); err != nil {
+			return fmt.Errorf("mongo: create index %s.%s: %w", coll, ix.name, err)
 		}
+	}
+	return nil
+}
+
+// splitResources moves the resource documents of a schema 2 database
+// from its one collection to their types' (idempotently: a document
+// already moved is skipped, so an interrupted move resumes), then drops
+// the old collection.
+func (s *Store) splitResources(ctx context.Context) error {
+	old := s.db.Collection(oneResourcesColl)
+	cur, err := old.Find(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("mongo: move resources to their types' collections: %w", err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	moved := 0
+	for cur.Next(ctx) {
+		var d resourceDoc
+		if err := cur.Decode(&d); err != nil {
+			return fmt.Errorf("mongo: move resources to their types' collections: %w", err)
+		}
+		if err := s.ensureTypes(ctx, []string{d.Type}); err != nil {
+			return err
+		}
+		if _, err := s.resOf(d.Type).InsertOne(ctx, cur.Current); err != nil && !mongo.IsDuplicateKeyError(err) {
+			return fmt.Errorf("mongo: move %s to its type's collection: %w", d.Key, err)
+		}
+		moved++
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("mongo: move resources to their types' collections: %w", err)
+	}
+	if moved == 0 {
+		return nil
+	}
+	if err := old.Drop(ctx); err != nil {
+		return fmt.Errorf("mongo: drop the old resources collection: %w", err)
 	}
 	return nil
 }
@@ -148,8 +209,9 @@ func (s *Store) indexNames(ctx context.Context, coll string) (map[string]bool, e
 	return out, nil
 }
 
-// wildcardIndexes reports whether the server has compound wildcard
-// indexes (MongoDB 7.0 and later; not FerretDB).
+// wildcardIndexes reports whether the server has wildcard indexes
+// (MongoDB 4.2 and later; not FerretDB).
 func (si serverInfo) wildcardIndexes() bool {
-	return !si.ferret && len(si.version) > 0 && si.version[0] >= 7
+	v := append(slices.Clone(si.version), 0, 0)
+	return !si.ferret && (v[0] > 4 || v[0] == 4 && v[1] >= 2)
 }

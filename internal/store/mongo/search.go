@@ -67,7 +67,7 @@ func (s *Store) Search(ctx context.Context, q *search.Query) (store.SearchPage, 
 	if !needsEval(n) {
 		opts.SetLimit(int64(q.Count + 1))
 	}
-	err = s.scanAfter(ctx, n, after, opts, func(d *resourceDoc) bool {
+	err = s.scanAfter(ctx, n, after, opts, compareSorted(keys), func(d *resourceDoc) bool {
 		docs = append(docs, *d)
 		return len(docs) <= q.Count
 	})
@@ -93,38 +93,55 @@ func (s *Store) Search(ctx context.Context, q *search.Query) (store.SearchPage, 
 }
 
 // scan runs n's filter and calls fn with each document that matches, in
-// the options' order, until fn returns false.
+// any order (type by type), until fn returns false.
 func (s *Store) scan(ctx context.Context, n node, opts *options.FindOptionsBuilder, fn func(*resourceDoc) bool) error {
-	return s.scanAfter(ctx, n, nil, opts, fn)
+	return s.scanAfter(ctx, n, nil, opts, nil, fn)
 }
 
-func (s *Store) scanAfter(ctx context.Context, n node, after bson.D, opts *options.FindOptionsBuilder, fn func(*resourceDoc) bool) error {
+// scanAfter is scan of what sorts after the keyset after; with order (the
+// order opts sorts in), the matches of several types come merged in it.
+func (s *Store) scanAfter(ctx context.Context, n node, after bson.D, opts *options.FindOptionsBuilder,
+	order func(a, b *resourceDoc) int, fn func(*resourceDoc) bool) error {
 	filter := n.render()
 	if after != nil {
 		filter = bson.D{{Key: "$and", Value: bson.A{filter, after}}}
 	}
-	cur, err := s.res.Find(ctx, filter, opts)
+	colls, err := s.collectionsOf(ctx, n)
 	if err != nil {
-		return searchError(err)
+		return err
 	}
-	defer cur.Close(context.WithoutCancel(ctx))
 	check := needsEval(n)
-	for cur.Next(ctx) {
-		var d resourceDoc
-		if err := cur.Decode(&d); err != nil {
-			return fmt.Errorf("mongo: search: %w", err)
+	var evalFailed error
+	// each decides one candidate: false stops the scan.
+	each := func(d *resourceDoc) bool {
+		if check && !n.eval(d) {
+			evalFailed = evalErr(n)
+			return evalFailed == nil
 		}
-		if check && !n.eval(&d) {
-			if err := evalErr(n); err != nil {
-				return err
-			}
-			continue
+		return fn(d)
+	}
+	if order == nil || len(colls) < 2 {
+		if err := findAll(ctx, colls, filter, opts, each); err != nil {
+			return searchError(err)
 		}
-		if !fn(&d) {
-			return nil
+		return evalFailed
+	}
+	m := &merged{ctx: ctx, less: order}
+	defer m.close()
+	for _, c := range colls {
+		cur, err := c.Find(ctx, filter, opts)
+		if err != nil {
+			return searchError(err)
+		}
+		m.curs, m.heads = append(m.curs, cur), append(m.heads, nil)
+		m.advance(len(m.curs) - 1)
+	}
+	for d := m.next(); d != nil; d = m.next() {
+		if !each(d) {
+			return evalFailed
 		}
 	}
-	return searchError(cur.Err())
+	return searchError(m.err)
 }
 
 func searchError(err error) error {
@@ -138,11 +155,19 @@ func searchError(err error) error {
 // by deciding each candidate.
 func (s *Store) count(ctx context.Context, n node) (int, error) {
 	if !needsEval(n) {
-		c, err := s.res.CountDocuments(ctx, n.render())
+		colls, err := s.collectionsOf(ctx, n)
 		if err != nil {
-			return 0, fmt.Errorf("mongo: count: %w", err)
+			return 0, err
 		}
-		return int(c), nil
+		filter, total := n.render(), 0
+		for _, c := range colls {
+			k, err := c.CountDocuments(ctx, filter)
+			if err != nil {
+				return 0, fmt.Errorf("mongo: count: %w", err)
+			}
+			total += int(k)
+		}
+		return total, nil
 	}
 	total := 0
 	proj := bson.D{{Key: "_id", Value: 1}, {Key: "type", Value: 1}, {Key: "x", Value: 1}, {Key: "mv", Value: 1}, {Key: "vx", Value: 1}}
