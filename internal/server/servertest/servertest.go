@@ -25,7 +25,8 @@ import (
 // cfg.Store is empty keeps its resources in a fresh database of an
 // in-process FerretDB instead of the embedded store, accepting
 // non-atomic transactions (FerretDB has none): the same tests then run
-// on the MongoDB backend.
+// on the MongoDB backend. TELEDERM_TEST_MONGODB_URI (mongotest.EnvURI)
+// runs them on that deployment instead.
 func Start(t testing.TB, cfg server.Config, wrap ...func(http.Handler) http.Handler) string {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
@@ -40,7 +41,7 @@ func Start(t testing.TB, cfg server.Config, wrap ...func(http.Handler) http.Hand
 	if cfg.Store == "" && mongotest.Wanted() {
 		uri, err := mongotest.URI()
 		if err != nil {
-			t.Fatalf("%s=ferretdb: %v", mongotest.EnvStore, err)
+			t.Fatalf("the MongoDB backend for tests: %v", err)
 		}
 		cfg.Store, cfg.MongoNonAtomicTransactions = uri, true
 		t.Cleanup(func() { _ = mongotest.Drop(uri) }) // after the server's Close (cleanups run last first)

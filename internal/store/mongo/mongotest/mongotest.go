@@ -1,6 +1,7 @@
 // Package mongotest gives tests of other packages a MongoDB to run a
 // server on: an in-process FerretDB (SQLite handler), since
-// no MongoDB server can be installed where the tests run. FerretDB speaks
+// no MongoDB server can be installed where the tests run; or, when
+// EnvURI is set, that deployment. FerretDB speaks
 // the wire protocol but has no multi-document transactions and no change
 // streams, and answers every filter on a nested field by reading each
 // document: its speed says nothing about MongoDB's.
@@ -29,8 +30,14 @@ import (
 // FerretDB; empty (the default) on the embedded SQLite store.
 const EnvStore = "TELEDERM_TEST_STORE"
 
-// Wanted reports whether EnvStore asks for FerretDB.
-func Wanted() bool { return os.Getenv(EnvStore) == "ferretdb" }
+// EnvURI names a MongoDB deployment to run those tests on instead of
+// FerretDB (a replica set runs the transaction tests FerretDB skips).
+// Each test gets a database of its own, dropped at its end.
+const EnvURI = "TELEDERM_TEST_MONGODB_URI"
+
+// Wanted reports whether EnvStore asks for FerretDB, or EnvURI names a
+// deployment.
+func Wanted() bool { return os.Getenv(EnvStore) == "ferretdb" || os.Getenv(EnvURI) != "" }
 
 var (
 	once    sync.Once
@@ -46,10 +53,35 @@ func URI() (string, error) {
 	if startEr != nil {
 		return "", startEr
 	}
-	return fmt.Sprintf("%s/t%d_%d", strings.TrimSuffix(baseURI, "/"), os.Getpid(), dbs.Add(1)), nil
+	return withDatabase(baseURI, fmt.Sprintf("t%d_%d", os.Getpid(), dbs.Add(1))), nil
+}
+
+// withDatabase puts the database name in a URI's path, keeping its
+// options (replicaSet=...).
+func withDatabase(uri, name string) string {
+	base, query, hasQuery := strings.Cut(uri, "?")
+	if scheme, rest, ok := strings.Cut(base, "://"); ok {
+		hosts, _, _ := strings.Cut(rest, "/")
+		base = scheme + "://" + hosts
+	}
+	out := base + "/" + name
+	if hasQuery {
+		out += "?" + query
+	}
+	return out
+}
+
+// databaseOf is the database name in a URI's path.
+func databaseOf(uri string) string {
+	base, _, _ := strings.Cut(uri, "?")
+	return base[strings.LastIndex(base, "/")+1:]
 }
 
 func start() {
+	if uri := os.Getenv(EnvURI); uri != "" {
+		baseURI = uri
+		return
+	}
 	// One directory for every test binary: each database is a file of
 	// its own, named after the binary's process, and removed by Drop.
 	// (FerretDB's in-memory mode has one connection per database, on
@@ -97,6 +129,5 @@ func Drop(uri string) error {
 		return err
 	}
 	defer c.Disconnect(ctx)
-	name := uri[strings.LastIndex(uri, "/")+1:]
-	return c.Database(name).Drop(ctx)
+	return c.Database(databaseOf(uri)).Drop(ctx)
 }
