@@ -94,6 +94,12 @@ func (b *Blobs) Get(ctx context.Context, ref string) ([]byte, error) {
 // Put no longer takes it as stored.
 const sweeping = "sweeping"
 
+// kept marks a files document the sweeper found referenced. Versions are
+// never removed (only claims that never became visible are), so it stays
+// referenced, and later sweeps skip it: a sweep then costs a query per new
+// blob, not per blob stored.
+const kept = "kept"
+
 // Sweep removes the content no stored version references (written for a
 // write that then failed), among what was last stored or refreshed before
 // cutoff. A file is first marked, on the condition that its upload time is
@@ -104,7 +110,8 @@ const sweeping = "sweeping"
 func (b *Blobs) Sweep(ctx context.Context, cutoff time.Time, referenced func(ctx context.Context, ref string) (bool, error)) (removed int, err error) {
 	files := b.bucket.GetFilesCollection()
 	old := bson.D{{Key: "uploadDate", Value: bson.D{{Key: "$lt", Value: cutoff}}}}
-	cur, err := files.Find(ctx, old, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	unchecked := append(bson.D{{Key: kept, Value: bson.D{{Key: "$exists", Value: false}}}}, old...)
+	cur, err := files.Find(ctx, unchecked, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return 0, fmt.Errorf("mongo: blob sweep: %w", err)
 	}
@@ -125,6 +132,9 @@ func (b *Blobs) Sweep(ctx context.Context, cutoff time.Time, referenced func(ctx
 			return removed, err
 		}
 		if used {
+			if _, err := files.UpdateOne(ctx, bson.D{{Key: "_id", Value: ref}}, bson.D{{Key: "$set", Value: bson.D{{Key: kept, Value: true}}}}); err != nil {
+				return removed, fmt.Errorf("mongo: blob sweep: %w", err)
+			}
 			continue
 		}
 		r, err := files.UpdateOne(ctx, append(bson.D{{Key: "_id", Value: ref}}, old...),

@@ -94,6 +94,15 @@ func TestBlobSweep(t *testing.T) {
 			t.Errorf("%s after the sweep: %v", ref, err)
 		}
 	}
+	// Referenced once is referenced for good: a later sweep does not ask
+	// again.
+	asked := 0
+	if removed, err := b.Sweep(ctx, start.Add(3*time.Hour), func(context.Context, string) (bool, error) { asked++; return false, nil }); err != nil || removed != 1 || asked != 1 {
+		t.Fatalf("second Sweep: removed %d, asked %d, %v; want the refreshed content only", removed, asked, err)
+	}
+	if _, err := b.Get(ctx, used); err != nil {
+		t.Errorf("the referenced content after a second sweep: %v", err)
+	}
 	if got := put("orphan"); got != orphan {
 		t.Fatalf("the orphan stored again: %q", got)
 	}
