@@ -2,16 +2,19 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/telederm/telederm/internal/auth"
+	"github.com/telederm/telederm/internal/store/mongo"
 )
 
 // stdin is where `telederm users add` reads a password when
@@ -34,15 +37,56 @@ func adminFlags(name string, stderr io.Writer, getenv func(string) string) (*fla
 		def = "./data"
 	}
 	data := fs.String("data", def, "data directory, as given to telederm serve (TELEDERM_DATA)")
-	store := fs.String("store", "sqlite", "storage backend, as given to telederm serve (only sqlite, the embedded store, exists)")
+	store := fs.String("store", getenv("TELEDERM_STORE"), "the store, as given to telederm serve: a MongoDB URI keeps clients, users and "+
+		"keys in the database; empty (or sqlite) in --data/auth (TELEDERM_STORE)")
 	return fs, data, store
 }
 
+// mongoStore reports whether a --store value is a MongoDB URI.
+func mongoStore(store string) bool {
+	return strings.HasPrefix(store, "mongodb://") || strings.HasPrefix(store, "mongodb+srv://")
+}
+
 func checkStore(store string) error {
-	if store != "sqlite" {
-		return fmt.Errorf("--store %q: only sqlite (the embedded store) exists", store)
+	if store != "" && store != "sqlite" && !mongoStore(store) {
+		return fmt.Errorf("--store %q: want a mongodb:// or mongodb+srv:// URI, or none (sqlite) for the embedded store", store)
 	}
 	return nil
+}
+
+// adminTimeout bounds an admin command's work on the database.
+const adminTimeout = time.Minute
+
+// openAdmin is where an admin command acts: the database of a MongoDB
+// store, shared by every server process on it, or the data directory's
+// files. done closes the database.
+func openAdmin(ctx context.Context, data, store string) (admin auth.Admin, done func(), err error) {
+	if !mongoStore(store) {
+		return auth.FileAdmin(data), func() {}, nil
+	}
+	s, err := mongo.Open(ctx, store, mongo.Options{AllowNonAtomic: true, Quiet: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return auth.Admin{}, nil, err
+	}
+	st, err := s.AuthState(ctx)
+	if err != nil {
+		_ = s.Close()
+		return auth.Admin{}, nil, err
+	}
+	return auth.Admin{State: st}, func() { _ = s.Close() }, nil
+}
+
+// withAdmin runs f on the admin of data and store.
+func withAdmin(data, store string, f func(ctx context.Context, a auth.Admin) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	a, done, err := openAdmin(ctx, data, store)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return f(ctx, a)
 }
 
 const clientsUsage = `usage: telederm clients <add|list|remove> [flags]
@@ -51,7 +95,9 @@ const clientsUsage = `usage: telederm clients <add|list|remove> [flags]
   list    list the registered clients
   remove  remove a client
 
-Clients are kept in DATA/auth/clients.json; a running server sees changes at once.
+Clients are kept in DATA/auth/clients.json, where a running server sees changes
+at once; with --store mongodb://..., in the database, where every server process
+sees them within about a second.
 `
 
 // clientsCmd is `telederm clients`.
@@ -141,7 +187,11 @@ func clientsAdd(args []string, stdout, stderr io.Writer, getenv func(string) str
 	if *secretOut != "" && spec.Type != auth.ConfidentialSymmetric {
 		return usageError{errors.New("--secret-out is for confidential-symmetric clients")}
 	}
-	secret, err := auth.AddClient(*data, spec, time.Now())
+	var secret string
+	err := withAdmin(*data, *store, func(ctx context.Context, a auth.Admin) (err error) {
+		secret, err = a.AddClient(ctx, spec, time.Now())
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -165,7 +215,11 @@ func clientsList(args []string, stdout, stderr io.Writer, getenv func(string) st
 	if err := parseAdmin(fs, args, store); err != nil {
 		return err
 	}
-	clients, err := auth.ListClients(*data)
+	var clients []auth.Client
+	err := withAdmin(*data, *store, func(ctx context.Context, a auth.Admin) (err error) {
+		clients, err = a.ListClients(ctx)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -196,7 +250,7 @@ func clientsRemove(args []string, stdout, stderr io.Writer, getenv func(string) 
 	if *id == "" {
 		return usageError{errors.New("--id is required")}
 	}
-	if err := auth.RemoveClient(*data, *id); err != nil {
+	if err := withAdmin(*data, *store, func(ctx context.Context, a auth.Admin) error { return a.RemoveClient(ctx, *id) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Removed client %s. Tokens already issued to it stay valid until they expire.\n", *id)
@@ -261,7 +315,10 @@ func usersAdd(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	if err := auth.AddUser(*data, *username, *fhirUser, *patient, password, time.Now()); err != nil {
+	err := withAdmin(*data, *store, func(ctx context.Context, a auth.Admin) error {
+		return a.AddUser(ctx, *username, *fhirUser, *patient, password, time.Now())
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Added user %s (%s).\n", *username, *fhirUser)
@@ -273,7 +330,11 @@ func usersList(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	if err := parseAdmin(fs, args, store); err != nil {
 		return err
 	}
-	users, err := auth.ListUsers(*data)
+	var users []auth.User
+	err := withAdmin(*data, *store, func(ctx context.Context, a auth.Admin) (err error) {
+		users, err = a.ListUsers(ctx)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -294,7 +355,7 @@ func usersRemove(args []string, stdout, stderr io.Writer, getenv func(string) st
 	if *username == "" {
 		return usageError{errors.New("--username is required")}
 	}
-	if err := auth.RemoveUser(*data, *username); err != nil {
+	if err := withAdmin(*data, *store, func(ctx context.Context, a auth.Admin) error { return a.RemoveUser(ctx, *username) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Removed user %s.\n", *username)
@@ -320,15 +381,24 @@ func keysCmd(args []string, stdout, stderr io.Writer, getenv func(string) string
 		fs, data, store := adminFlags("keys rotate", stderr, getenv)
 		if err = parseAdmin(fs, args[1:], store); err == nil {
 			var kid string
-			if kid, err = auth.RotateKeys(*data, time.Now(), auth.DefaultTokenLifetime+2*time.Minute); err == nil {
-				fmt.Fprintf(stdout, "New signing key %s. A running server signs with it from its next token.\n", kid)
+			err = withAdmin(*data, *store, func(ctx context.Context, a auth.Admin) (err error) {
+				kid, err = a.RotateKeys(ctx, time.Now(), auth.DefaultTokenLifetime+2*time.Minute)
+				return err
+			})
+			if err == nil {
+				fmt.Fprintf(stdout, "New signing key %s. Running servers sign with it from their next token (on a shared "+
+					"database, within about a second).\n", kid)
 			}
 		}
 	case "list":
 		fs, data, store := adminFlags("keys list", stderr, getenv)
 		if err = parseAdmin(fs, args[1:], store); err == nil {
 			var keys []auth.KeyInfo
-			if keys, err = auth.ListKeys(*data); err == nil {
+			err = withAdmin(*data, *store, func(ctx context.Context, a auth.Admin) (err error) {
+				keys, err = a.ListKeys(ctx)
+				return err
+			})
+			if err == nil {
 				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "KID\tCREATED\tRETIRED")
 				for _, k := range keys {

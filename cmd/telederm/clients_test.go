@@ -90,7 +90,7 @@ func TestClientsCommand(t *testing.T) {
 		{[]string{"clients", "remove", "--data", dir, "--id", "app"}, 1, "no client app"},
 		{[]string{"clients", "add", "--data", dir, "--type", "public"}, 2, "--id and --type"},
 		{[]string{"clients", "add", "--data", dir, "--id", "x", "--type", "magic", "--scope", "launch", "--launch", "ehr"}, 1, "client type"},
-		{[]string{"clients", "list", "--data", dir, "--store", "mongo"}, 2, "only sqlite"},
+		{[]string{"clients", "list", "--data", dir, "--store", "mongo"}, 2, "want a mongodb://"},
 		{[]string{"clients", "frob"}, 2, "unknown subcommand"},
 		{[]string{"clients"}, 2, "usage"},
 	}

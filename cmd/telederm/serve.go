@@ -66,7 +66,7 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	maxBinary := fs.String("max-binary", env("TELEDERM_MAX_BINARY", "16MiB"), "largest Binary content (TELEDERM_MAX_BINARY)")
 	maxBundle := fs.String("max-bundle", env("TELEDERM_MAX_BUNDLE", "64MiB"), "largest batch or transaction Bundle body (TELEDERM_MAX_BUNDLE)")
 	fs.IntVar(&c.maxBundleEntries, "max-bundle-entries", envInt(getenv, "TELEDERM_MAX_BUNDLE_ENTRIES", 1000), "most entries in one batch or transaction (TELEDERM_MAX_BUNDLE_ENTRIES)")
-	fs.StringVar(&c.store, "store", env("TELEDERM_STORE", ""), "where resources live: a MongoDB replica set or sharded cluster URI (mongodb://host1,host2/telederm?replicaSet=rs0), or empty for the embedded store in --data; blobs, the audit trail and the authorization server's files stay in --data (TELEDERM_STORE)")
+	fs.StringVar(&c.store, "store", env("TELEDERM_STORE", ""), "where resources live: a MongoDB replica set or sharded cluster URI (mongodb://host1,host2/telederm?replicaSet=rs0), or empty for the embedded store in --data; with MongoDB, Binary content and the authorization server's state (clients, users, keys, tokens) are in the database too, and the audit trail stays in --data (TELEDERM_STORE)")
 	fs.BoolVar(&c.mongoNonAtomic, "mongo-non-atomic-transactions", getenv("TELEDERM_MONGO_NON_ATOMIC_TRANSACTIONS") == "true", "on a MongoDB deployment without multi-document transactions (a standalone server), accept transaction Bundles and referrals that a crash or a concurrent writer can leave half applied; without it they are refused (TELEDERM_MONGO_NON_ATOMIC_TRANSACTIONS=true)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
 	if err := fs.Parse(args); err != nil {
@@ -126,7 +126,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 	case "off":
 		log.Warn("authorization is off: every client can read and write everything; use only for a sandbox or tests")
 	case "smart":
-		logAuthSetup(log, cfg.data)
+		logAuthSetup(log, cfg.data, cfg.store)
 	}
 	if cfg.audit == "off" {
 		log.Warn("the audit trail is off: requests leave no AuditEvent")
@@ -185,15 +185,25 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io
 
 // logAuthSetup says how many clients and users can use the server, and
 // how to add the first when there are none.
-func logAuthSetup(log *slog.Logger, dataDir string) {
-	clients, err := auth.ListClients(dataDir)
+func logAuthSetup(log *slog.Logger, dataDir, store string) {
+	var clients []auth.Client
+	var users []auth.User
+	err := withAdmin(dataDir, store, func(ctx context.Context, a auth.Admin) (err error) {
+		if clients, err = a.ListClients(ctx); err == nil {
+			users, _ = a.ListUsers(ctx)
+		}
+		return err
+	})
 	if err != nil {
-		return // server.Open reports a broken registry
+		return // server.Open reports a broken registry or an unreachable database
 	}
-	users, _ := auth.ListUsers(dataDir)
 	log.Info("authorization: SMART on FHIR", "clients", len(clients), "users", len(users))
 	if len(clients) == 0 {
-		log.Warn("no clients are registered, so no one can get a token: add one with telederm clients add --data " + dataDir)
+		where := "--data " + dataDir
+		if mongoStore(store) {
+			where = "--store <the same MongoDB URI>" // never the URI itself: it may hold a password
+		}
+		log.Warn("no clients are registered, so no one can get a token: add one with telederm clients add " + where)
 	}
 }
 

@@ -139,7 +139,7 @@ func (s *Server) checkAccessToken(tok string, now time.Time) (accessClaims, erro
 	if p.typ != typAccessToken || p.alg != signingAlg {
 		return c, errors.New("the token is not an access token of this server")
 	}
-	key, ok := s.keys.Load().public[p.kid]
+	key, ok := s.verifyingKey(p.kid)
 	if !ok {
 		return c, errors.New("the access token was signed by a key this server does not have (unknown kid)")
 	}

@@ -144,25 +144,29 @@ func (s *Server) ehrAuthorize(w http.ResponseWriter, r *http.Request, ar *authRe
 		return
 	}
 	now := s.now()
-	lc, ok, expired := s.launches.take(launch, now)
+	lc, ok, expired, err := s.takeLaunch(launch, now)
 	switch {
+	case err != nil:
+		s.log.Error("launch store", "err", err)
+		s.redirectError(w, r, ar, errServer("the launch could not be read"))
+		return
 	case expired:
 		s.redirectError(w, r, ar, errInvalidRequest("the launch has expired (launch ids live five minutes)"))
 		return
 	case !ok:
 		s.redirectError(w, r, ar, errInvalidRequest("the launch is unknown or has been used already"))
 		return
-	case lc.appClientID != "" && lc.appClientID != c.ID:
+	case lc.AppClientID != "" && lc.AppClientID != c.ID:
 		s.redirectError(w, r, ar, errInvalidRequest("the launch was registered for another app"))
 		return
 	}
-	granted := userScopes(ar.scopes, lc.patient, lc.fhirUser)
+	granted := userScopes(ar.scopes, lc.Patient, lc.FHIRUser)
 	if !usable(granted) {
 		s.redirectError(w, r, ar, errInvalidScope("none of the requested scopes can be granted to this client in this launch"))
 		return
 	}
-	tc := tokenContext{ClientID: c.ID, Subject: lc.fhirUser, FHIRUser: lc.fhirUser, Patient: lc.patient,
-		Encounter: lc.encounter, FHIRContext: lc.fhirContext, NeedBanner: lc.needBanner,
+	tc := tokenContext{ClientID: c.ID, Subject: lc.FHIRUser, FHIRUser: lc.FHIRUser, Patient: lc.Patient,
+		Encounter: lc.Encounter, FHIRContext: lc.FHIRContext, NeedBanner: lc.NeedBanner,
 		Scope: scopeString(granted), Nonce: ar.nonce}
 	s.issueCode(w, r, ar, tc, now)
 }
@@ -171,10 +175,15 @@ func (s *Server) ehrAuthorize(w http.ResponseWriter, r *http.Request, ar *authRe
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, ar *authRequest, tc tokenContext, authTime time.Time) {
 	now := s.now()
 	code := randomToken(32)
-	s.codes.put(code, &authCode{
-		clientID: ar.client.ID, redirectURI: ar.redirectURI, challenge: ar.challenge, tc: tc, authTime: authTime,
-		expires: now.Add(codeTTL), forgets: now.Add(codeTTL + s.cfg.AccessTokenTTL + leeway),
-	}, now)
+	err := s.codes.put(code, &authCode{
+		ClientID: ar.client.ID, RedirectURI: ar.redirectURI, Challenge: ar.challenge, TC: tc, AuthTime: authTime,
+		Expires: now.Add(codeTTL),
+	})
+	if err != nil {
+		s.log.Error("store authorization code", "err", err)
+		s.redirectError(w, r, ar, errServer("the authorization code could not be stored"))
+		return
+	}
 	s.record(r, decision{action: actAuthorize, status: http.StatusFound, clientID: ar.client.ID, tc: &tc})
 	redirectTo(w, r, ar.redirectURI, url.Values{"code": {code}, "state": {ar.state}})
 }

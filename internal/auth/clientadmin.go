@@ -1,11 +1,11 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -31,6 +31,11 @@ var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 // client it returns the generated secret, which is stored only as a hash:
 // the caller shows it once.
 func AddClient(dataDir string, spec ClientSpec, now time.Time) (secret string, err error) {
+	return FileAdmin(dataDir).AddClient(context.Background(), spec, now)
+}
+
+// AddClient registers a client (see the function AddClient).
+func (a Admin) AddClient(ctx context.Context, spec ClientSpec, now time.Time) (secret string, err error) {
 	c, err := spec.client(now)
 	if err != nil {
 		return "", err
@@ -39,18 +44,16 @@ func AddClient(dataDir string, spec ClientSpec, now time.Time) (secret string, e
 		secret = randomToken(32)
 		c.SecretHash = hashToken(secret)
 	}
-	path := filepath.Join(Dir(dataDir), clientsFile)
-	var doc clientsDoc
-	if _, err := readJSONFile(path, &doc); err != nil {
-		return "", err
-	}
-	for _, old := range doc.Clients {
-		if old.ID == c.ID {
-			return "", fmt.Errorf("client %s exists: remove it first to change it", c.ID)
+	_, _, err = updateDoc(ctx, a.State, docClients, func(doc *clientsDoc) (bool, error) {
+		for _, old := range doc.Clients {
+			if old.ID == c.ID {
+				return false, fmt.Errorf("client %s exists: remove it first to change it", c.ID)
+			}
 		}
-	}
-	doc.Clients = append(doc.Clients, c)
-	if err := writeJSONFile(path, doc); err != nil {
+		doc.Clients = append(doc.Clients, c)
+		return true, nil
+	})
+	if err != nil {
 		return "", err
 	}
 	return secret, nil
@@ -58,25 +61,33 @@ func AddClient(dataDir string, spec ClientSpec, now time.Time) (secret string, e
 
 // ListClients lists the registered clients of dataDir.
 func ListClients(dataDir string) ([]Client, error) {
-	var doc clientsDoc
-	_, err := readJSONFile(filepath.Join(Dir(dataDir), clientsFile), &doc)
+	return FileAdmin(dataDir).ListClients(context.Background())
+}
+
+// ListClients lists the registered clients.
+func (a Admin) ListClients(ctx context.Context) ([]Client, error) {
+	doc, _, err := loadDoc[clientsDoc](ctx, a.State, docClients)
 	return doc.Clients, err
 }
 
 // RemoveClient removes a registered client; tokens already issued to it
 // stay valid until they expire (revoke them to end them sooner).
 func RemoveClient(dataDir, id string) error {
-	path := filepath.Join(Dir(dataDir), clientsFile)
-	var doc clientsDoc
-	if _, err := readJSONFile(path, &doc); err != nil {
-		return err
-	}
-	n := len(doc.Clients)
-	doc.Clients = slices.DeleteFunc(doc.Clients, func(c Client) bool { return c.ID == id })
-	if len(doc.Clients) == n {
-		return fmt.Errorf("no client %s", id)
-	}
-	return writeJSONFile(path, doc)
+	return FileAdmin(dataDir).RemoveClient(context.Background(), id)
+}
+
+// RemoveClient removes a registered client (see the function
+// RemoveClient).
+func (a Admin) RemoveClient(ctx context.Context, id string) error {
+	_, _, err := updateDoc(ctx, a.State, docClients, func(doc *clientsDoc) (bool, error) {
+		n := len(doc.Clients)
+		doc.Clients = slices.DeleteFunc(doc.Clients, func(c Client) bool { return c.ID == id })
+		if len(doc.Clients) == n {
+			return false, fmt.Errorf("no client %s", id)
+		}
+		return true, nil
+	})
+	return err
 }
 
 // client validates a spec into a Client.

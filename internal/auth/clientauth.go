@@ -187,7 +187,13 @@ func (s *Server) verifyClientAssertion(ctx context.Context, assertion, formClien
 	case c.NotBef != nil && unixTime(*c.NotBef).After(now.Add(leeway)):
 		return nil, errInvalidClient("client_assertion is not valid yet (nbf)")
 	}
-	if !s.assertions.add(client.ID+"\x00"+c.JTI, struct{}{}, exp.Add(leeway), now) {
+	// Seen once, here or in another process: the insert decides.
+	fresh, err := claim(s.state, kindAssertion, hashToken(client.ID+"\x00"+c.JTI), exp.Add(leeway))
+	if err != nil {
+		s.log.Error("client assertion store", "err", err)
+		return nil, errServer("the client assertion could not be checked")
+	}
+	if !fresh {
 		return nil, errInvalidClient("client_assertion jti has been used before")
 	}
 	return client, nil

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -70,16 +68,20 @@ type clientsDoc struct {
 	Clients []Client `json:"clients"`
 }
 
-// clientRegistry is clients.json, re-read when the file changes so that
-// `telederm clients add` takes effect on a running server.
+// clientRegistry is the clients document, read again when its version
+// changes so that `telederm clients add` takes effect on a running
+// server: checked at every use with files, at most once per pollEvery on
+// a shared state.
 type clientRegistry struct {
-	path string
-	http *http.Client
-	now  func() time.Time
+	st     State
+	shared bool
+	http   *http.Client
+	now    func() time.Time
 
 	mu      sync.Mutex
-	file    os.FileInfo
-	checked time.Time // last stat, for the throttled checks of CORS
+	version int64
+	checked time.Time // last check (server clock), for the throttled checks of CORS
+	polled  time.Time // last check (monotonic), for the throttle of a shared state
 	byID    map[string]*registeredClient
 	origins map[string]bool
 
@@ -106,8 +108,8 @@ const (
 	jwksRefetch = time.Minute
 )
 
-func openClientRegistry(dir string, hc *http.Client, now func() time.Time) (*clientRegistry, error) {
-	r := &clientRegistry{path: filepath.Join(dir, clientsFile), http: hc, now: now, fetched: map[string]*fetchedJWKS{}}
+func openClientRegistry(st State, shared bool, hc *http.Client, now func() time.Time) (*clientRegistry, error) {
+	r := &clientRegistry{st: st, shared: shared, http: hc, now: now, fetched: map[string]*fetchedJWKS{}}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.reloadLocked(); err != nil {
@@ -116,16 +118,21 @@ func openClientRegistry(dir string, hc *http.Client, now func() time.Time) (*cli
 	return r, nil
 }
 
-// reloadLocked re-reads clients.json when it is not the version loaded.
-// A file that fails to parse keeps the previous registry (and says so).
+// reloadLocked reads the clients again when the document is not the
+// version loaded. A document that fails to parse keeps the previous
+// registry (and says so).
 func (r *clientRegistry) reloadLocked() error {
-	fi, _ := os.Stat(r.path)
-	r.checked = r.now()
-	if r.byID != nil && sameFile(fi, r.file) {
-		return nil
+	r.checked, r.polled = r.now(), time.Now()
+	ctx, cancel := stateCtx()
+	defer cancel()
+	if r.byID != nil {
+		v, err := r.st.DocVersion(ctx, docClients)
+		if err != nil || v == r.version {
+			return err
+		}
 	}
-	var doc clientsDoc
-	if _, err := readJSONFile(r.path, &doc); err != nil {
+	doc, version, err := loadDoc[clientsDoc](ctx, r.st, docClients)
+	if err != nil {
 		return err
 	}
 	byID := map[string]*registeredClient{}
@@ -146,7 +153,7 @@ func (r *clientRegistry) reloadLocked() error {
 			}
 		}
 	}
-	r.byID, r.origins, r.file = byID, origins, fi
+	r.byID, r.origins, r.version = byID, origins, version
 	return nil
 }
 
@@ -154,8 +161,10 @@ func (r *clientRegistry) reloadLocked() error {
 func (r *clientRegistry) get(id string) (*registeredClient, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.reloadLocked(); err != nil {
-		return nil, false, err
+	if !r.shared || time.Since(r.polled) >= pollEvery {
+		if err := r.reloadLocked(); err != nil {
+			return nil, false, err
+		}
 	}
 	c, ok := r.byID[id]
 	return c, ok, nil

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -36,34 +37,50 @@ func (s *Server) codeGrant(r *http.Request, form url.Values) (grantResult, *oaut
 		return res, errInvalidRequest("code_verifier is required (PKCE)")
 	}
 	now := s.now()
-	ac, state := s.codes.redeem(code, now)
+	ac, state, err := s.codes.redeem(code, now)
+	if err != nil {
+		s.log.Error("authorization code store", "err", err)
+		return res, errServer("the authorization code could not be checked")
+	}
 	switch state {
 	case codeUnknown:
 		return res, errInvalidGrant("the authorization code is not valid")
 	case codeExpired:
 		return res, errInvalidGrant("the authorization code has expired")
 	case codeReused:
-		issued, family := s.codes.takeIssued(ac)
-		s.revokeGrant(issued, family)
+		issued, err := s.codes.reused(code, ac, now)
+		if err != nil {
+			s.log.Error("authorization code store", "err", err)
+		}
+		s.revokeGrant(issued.Issued, issued.Family)
 		return res, errInvalidGrant("the authorization code has been used already; the tokens issued with it are revoked")
 	}
-	res.tc = &ac.tc
+	res.tc = &ac.TC
 	switch {
-	case ac.clientID != c.ID:
+	case ac.ClientID != c.ID:
 		return res, errInvalidGrant("the authorization code was issued to another client")
-	case ac.redirectURI != redirect:
+	case ac.RedirectURI != redirect:
 		return res, errInvalidGrant("redirect_uri differs from the one in the authorization request")
 	case !verifierPattern.MatchString(verifier):
 		return res, errInvalidGrant("code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~")
-	case !pkceMatches(verifier, ac.challenge):
+	case !pkceMatches(verifier, ac.Challenge):
 		return res, errInvalidGrant("code_verifier does not match the code_challenge")
 	}
-	resp, at, family, err := s.userTokens(ac.tc, ac.tc.Scope, ac.authTime, "", "")
+	resp, at, family, err := s.userTokens(ac.TC, ac.TC.Scope, ac.AuthTime, "")
 	if err != nil {
 		s.log.Error("issue tokens", "err", err)
 		return res, errServer("the tokens could not be issued")
 	}
-	s.codes.record(ac, at.jti, at.expires, family)
+	issued := codeIssued{Issued: map[string]time.Time{at.jti: at.expires}, Family: family}
+	if err := s.codes.recordIssued(code, ac, issued, s.now()); err != nil {
+		// Presented twice at once: neither exchange keeps its tokens.
+		s.revokeGrant(issued.Issued, issued.Family)
+		if errors.Is(err, errCodeRevoked) {
+			return res, errInvalidGrant("the authorization code has been used already; the tokens issued with it are revoked")
+		}
+		s.log.Error("authorization code store", "err", err)
+		return res, errServer("the tokens could not be issued")
+	}
 	res.resp = resp
 	return res, nil
 }
@@ -93,7 +110,7 @@ func (s *Server) revokeGrant(issued map[string]time.Time, family string) {
 
 // revokeJTIs adds access tokens to the revocation list.
 func (s *Server) revokeJTIs(revoked map[string]time.Time) {
-	if err := s.revoked.add(s.now(), revoked); err != nil {
+	if err := s.revoked.add(revoked); err != nil {
 		s.log.Error("persist revoked tokens", "err", err)
 	}
 }
@@ -111,17 +128,16 @@ func (s *Server) refreshGrant(r *http.Request, form url.Values) (grantResult, *o
 	if tok == "" {
 		return res, errInvalidRequest("refresh_token is required")
 	}
-	now := s.now()
-	rec, state, revoked, err := s.refresh.use(tok, now)
+	rec, state, err := s.refresh.lookup(tok)
 	if err != nil {
 		s.log.Error("refresh token store", "err", err)
-		return res, errServer("the refresh token store cannot be written")
+		return res, errServer("the refresh token store cannot be read")
 	}
 	switch state {
 	case refreshUnknown:
 		return res, errInvalidGrant("the refresh token is not valid")
 	case refreshReused:
-		s.revokeJTIs(revoked)
+		s.revokeGrant(nil, rec.Family)
 		return res, errInvalidGrant("the refresh token has been used already; every token of this grant is revoked")
 	}
 	res.tc = &rec.Context
@@ -138,7 +154,21 @@ func (s *Server) refreshGrant(r *http.Request, form url.Values) (grantResult, *o
 		}
 		scope = strings.Join(strings.Fields(want), " ")
 	}
-	resp, _, _, err := s.userTokens(rec.Context, scope, rec.AuthTime, rec.Family, hashToken(tok))
+	// The rotation: of two uses of one token (here or in another
+	// process), one marks it used; the other is a reuse.
+	won, err := s.refresh.claim(tok, rec)
+	if err != nil {
+		s.log.Error("refresh token store", "err", err)
+		return res, errServer("the refresh token store cannot be written")
+	}
+	if !won {
+		s.revokeGrant(nil, rec.Family)
+		return res, errInvalidGrant("the refresh token has been used already; every token of this grant is revoked")
+	}
+	resp, _, _, err := s.userTokens(rec.Context, scope, rec.AuthTime, rec.Family)
+	if errors.Is(err, errFamilyRevoked) {
+		return res, errInvalidGrant("the refresh token's grant has been revoked")
+	}
 	if err != nil {
 		s.log.Error("issue tokens", "err", err)
 		return res, errServer("the tokens could not be issued")

@@ -6,8 +6,10 @@
 // the JWKS; and the Authenticator that turns a bearer token into an
 // access.Grant on every FHIR request.
 //
-// It is the only package that imports jwx. Its state lives in files under
-// one directory (keys, clients, users, revoked tokens, refresh tokens);
-// short-lived state (launches, codes, sign-in transactions, assertion ids)
-// lives in memory.
+// It is the only package that imports jwx. Its state is kept in a State
+// (package authstate): by default files under one directory (keys,
+// clients, users, revoked tokens, refresh tokens) and memory for the
+// short-lived rest (launches, codes, sign-in transactions, assertion
+// ids); with a shared State (MongoDB) several server processes act as
+// one authorization server.
 package auth

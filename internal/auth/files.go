@@ -29,6 +29,12 @@ func writeJSONFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// writeFileAtomic replaces path with b: temp file, fsync, rename, mode
+// 0600.
+func writeFileAtomic(path string, b []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -43,7 +49,7 @@ func writeJSONFile(path string, v any) error {
 		f.Close()
 		return err
 	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
+	if _, err := f.Write(b); err != nil {
 		f.Close()
 		return err
 	}
@@ -71,18 +77,4 @@ func readJSONFile(path string, v any) (found bool, err error) {
 		return true, fmt.Errorf("%s: %w", path, err)
 	}
 	return true, nil
-}
-
-// statFile stats a file in dir; nil when it is missing.
-func statFile(dir, name string) (os.FileInfo, error) {
-	return os.Stat(filepath.Join(dir, name))
-}
-
-// sameFile reports whether two stats are of the same file version: every
-// write replaces the file by rename, so a new version is a new inode.
-func sameFile(a, b os.FileInfo) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return os.SameFile(a, b) && a.ModTime().Equal(b.ModTime()) && a.Size() == b.Size()
 }

@@ -77,6 +77,10 @@ type harness struct {
 	client *http.Client
 	// patients is what FindPatient resolves: "system|value" -> id.
 	patients map[string]string
+	// state, when set, is the server's shared state (else dataDir's files).
+	state State
+	// keyRotation is Config.KeyRotation.
+	keyRotation time.Duration
 }
 
 func newHarness(t *testing.T, specs ...ClientSpec) *harness {
@@ -114,7 +118,7 @@ func newHarness(t *testing.T, specs ...ClientSpec) *harness {
 func (h *harness) open(base string) *Server {
 	h.t.Helper()
 	srv, err := Open(Config{
-		DataDir: h.dataDir, BaseURL: base, Now: h.clock.Now, Audit: h.audit,
+		DataDir: h.dataDir, State: h.state, KeyRotation: h.keyRotation, BaseURL: base, Now: h.clock.Now, Audit: h.audit,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		FindPatient: func(_ context.Context, system, value string) (string, error) {
 			if id, ok := h.patients[system+"|"+value]; ok {
@@ -131,7 +135,11 @@ func (h *harness) open(base string) *Server {
 
 func (h *harness) addClient(spec ClientSpec) {
 	h.t.Helper()
-	secret, err := AddClient(h.dataDir, spec, h.clock.Now())
+	admin := FileAdmin(h.dataDir)
+	if h.state != nil {
+		admin = Admin{State: h.state}
+	}
+	secret, err := admin.AddClient(context.Background(), spec, h.clock.Now())
 	if err != nil {
 		h.t.Fatalf("add client %s: %v", spec.ID, err)
 	}

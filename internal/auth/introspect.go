@@ -62,7 +62,7 @@ func (s *Server) inspect(tok, hint string) introspection {
 			return s.accessIntrospection(c)
 		}
 	}
-	if rec, ok := s.refresh.lookup(tok, now); ok {
+	if rec, state, err := s.refresh.lookup(tok); err == nil && state == refreshValid {
 		out := introspection{Active: true, Scope: rec.Context.Scope, ClientID: rec.Context.ClientID, Subject: rec.Context.Subject,
 			Expires: rec.Expires.Unix(), IssuedAt: rec.AuthTime.Unix(), Issuer: s.base, TokenType: "refresh_token",
 			Patient: rec.Context.Patient, Encounter: rec.Context.Encounter}
@@ -119,13 +119,18 @@ func (s *Server) revokeToken(c *registeredClient, form url.Values) *oauthError {
 		if ac.ClientID != c.ID {
 			return errUnauthorizedClient("the token was issued to another client")
 		}
-		if err := s.revoked.add(now, map[string]time.Time{ac.JTI: time.Unix(ac.Expires, 0)}); err != nil {
+		if err := s.revoked.add(map[string]time.Time{ac.JTI: time.Unix(ac.Expires, 0)}); err != nil {
 			s.log.Error("persist revoked tokens", "err", err)
 			return errServer("the revocation could not be stored")
 		}
 		return nil
 	}
-	if rec, ok := s.refresh.lookup(tok, now); ok {
+	rec, state, err := s.refresh.lookup(tok)
+	if err != nil {
+		s.log.Error("refresh token store", "err", err)
+		return errServer("the refresh token store cannot be read")
+	}
+	if state == refreshValid {
 		if rec.Context.ClientID != c.ID {
 			return errUnauthorizedClient("the token was issued to another client")
 		}

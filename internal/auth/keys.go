@@ -1,13 +1,12 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
@@ -25,7 +24,7 @@ const rsaBits = 2048
 // replaces it at start-up (or at the next token it issues).
 const DefaultKeyRotation = 90 * 24 * time.Hour
 
-// storedKey is one signing key in keys.json.
+// storedKey is one signing key in the keys document (keys.json).
 type storedKey struct {
 	KID     string          `json:"kid"`
 	Created time.Time       `json:"created"`
@@ -48,37 +47,42 @@ type keyring struct {
 	jwks      []byte                    // the public JWKS document
 	// pruneAt is when the next retired key may be dropped (zero: none).
 	pruneAt time.Time
-	file    os.FileInfo // keys.json as read, to notice changes
+	version int64 // the keys document's, to notice changes
 }
 
-// loadKeys reads keys.json under dir, creating the first key when there is
-// none, rotating the current one when it is older than rotateAfter (0:
-// never) and dropping retired keys whose tokens have all expired (retired
-// longer than keep ago). The file is rewritten when anything changed.
+// loadKeys reads the keys under dir (keys.json), as loadKeysFrom does.
 func loadKeys(dir string, now time.Time, rotateAfter, keep time.Duration) (*keyring, error) {
-	path := filepath.Join(dir, keysFile)
-	var doc keysDoc
-	if _, err := readJSONFile(path, &doc); err != nil {
-		return nil, err
-	}
-	changed := false
-	if current(doc) < 0 || rotateAfter > 0 && now.Sub(doc.Keys[current(doc)].Created) > rotateAfter {
-		if err := rotate(&doc, now); err != nil {
-			return nil, err
+	ctx, cancel := stateCtx()
+	defer cancel()
+	return loadKeysFrom(ctx, newFileState(dir, func() time.Time { return now }), now, rotateAfter, keep)
+}
+
+// loadKeysFrom reads the keys document, creating the first key when there
+// is none, rotating the current one when it is older than rotateAfter (0:
+// never) and dropping retired keys whose tokens have all expired (retired
+// longer than keep ago). The document is rewritten when anything changed;
+// of several processes doing so at once one writes, and the others read
+// what it wrote (and, finding it fresh, change nothing).
+func loadKeysFrom(ctx context.Context, st State, now time.Time, rotateAfter, keep time.Duration) (*keyring, error) {
+	doc, version, err := updateDoc(ctx, st, docKeys, func(doc *keysDoc) (bool, error) {
+		changed := false
+		if current(*doc) < 0 || rotateAfter > 0 && now.Sub(doc.Keys[current(*doc)].Created) > rotateAfter {
+			if err := rotate(doc, now); err != nil {
+				return false, err
+			}
+			changed = true
 		}
-		changed = true
-	}
-	if prune(&doc, now, keep) {
-		changed = true
-	}
-	if changed {
-		if err := writeJSONFile(path, doc); err != nil {
-			return nil, fmt.Errorf("write signing keys: %w", err)
+		if prune(doc, now, keep) {
+			changed = true
 		}
+		return changed, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
 	}
 	ring, err := parseKeyring(doc)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("signing keys: %w", err)
 	}
 	for _, k := range doc.Keys {
 		if k.Retired != nil {
@@ -87,7 +91,7 @@ func loadKeys(dir string, now time.Time, rotateAfter, keep time.Duration) (*keyr
 			}
 		}
 	}
-	ring.file, _ = os.Stat(path)
+	ring.version = version
 	return ring, nil
 }
 
@@ -97,16 +101,21 @@ func loadKeys(dir string, now time.Time, rotateAfter, keep time.Duration) (*keyr
 // with default settings). A running server picks the new key up with the
 // next token it issues.
 func RotateKeys(dataDir string, now time.Time, keep time.Duration) (kid string, err error) {
-	path := filepath.Join(Dir(dataDir), keysFile)
-	var doc keysDoc
-	if _, err := readJSONFile(path, &doc); err != nil {
-		return "", err
-	}
-	if err := rotate(&doc, now); err != nil {
-		return "", err
-	}
-	prune(&doc, now, keep)
-	if err := writeJSONFile(path, doc); err != nil {
+	return FileAdmin(dataDir).RotateKeys(context.Background(), now, keep)
+}
+
+// RotateKeys makes a new signing key current (see the function
+// RotateKeys). Servers on a shared state sign with it within about a
+// second.
+func (a Admin) RotateKeys(ctx context.Context, now time.Time, keep time.Duration) (kid string, err error) {
+	doc, _, err := updateDoc(ctx, a.State, docKeys, func(doc *keysDoc) (bool, error) {
+		if err := rotate(doc, now); err != nil {
+			return false, err
+		}
+		prune(doc, now, keep)
+		return true, nil
+	})
+	if err != nil {
 		return "", err
 	}
 	return doc.Keys[current(doc)].KID, nil
@@ -120,8 +129,13 @@ type KeyInfo struct {
 
 // ListKeys lists the signing keys in dataDir, current one first.
 func ListKeys(dataDir string) ([]KeyInfo, error) {
-	var doc keysDoc
-	if _, err := readJSONFile(filepath.Join(Dir(dataDir), keysFile), &doc); err != nil {
+	return FileAdmin(dataDir).ListKeys(context.Background())
+}
+
+// ListKeys lists the signing keys, current one first.
+func (a Admin) ListKeys(ctx context.Context) ([]KeyInfo, error) {
+	doc, _, err := loadDoc[keysDoc](ctx, a.State, docKeys)
+	if err != nil {
 		return nil, err
 	}
 	var out []KeyInfo

@@ -7,17 +7,18 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // launchContext is what a GP system registered for one EHR launch.
 type launchContext struct {
-	launcher    string // the client that registered it
-	appClientID string // the app it is for; empty: any app registered for EHR launch
-	fhirUser    string
-	patient     string
-	encounter   string
-	fhirContext []fhirContextItem
-	needBanner  bool
+	Launcher    string            `json:"launcher"`  // the client that registered it
+	AppClientID string            `json:"client_id"` // the app it is for; empty: any app registered for EHR launch
+	FHIRUser    string            `json:"fhir_user"`
+	Patient     string            `json:"patient,omitempty"`
+	Encounter   string            `json:"encounter,omitempty"`
+	FHIRContext []fhirContextItem `json:"fhir_context,omitempty"`
+	NeedBanner  bool              `json:"need_banner"`
 }
 
 // launchRequest is the JSON body of POST /auth/launch.
@@ -57,10 +58,15 @@ func (s *Server) launch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := randomToken(24)
-	now := s.now()
-	s.launches.add(id, lc, now.Add(launchTTL), now)
+	if err := insertJSON(s.state, kindLaunch, hashToken(id), lc, s.now().Add(launchTTL)); err != nil {
+		s.log.Error("store launch", "err", err)
+		e := errServer("the launch could not be stored")
+		s.recordError(r, actLaunch, clientID, e)
+		writeOAuthError(w, e)
+		return
+	}
 	s.record(r, decision{action: actLaunch, status: http.StatusCreated, clientID: clientID,
-		tc: &tokenContext{Subject: lc.fhirUser, FHIRUser: lc.fhirUser, Patient: lc.patient}})
+		tc: &tokenContext{Subject: lc.FHIRUser, FHIRUser: lc.FHIRUser, Patient: lc.Patient}})
 	writeJSON(w, http.StatusCreated, launchResponse{Launch: id, ExpiresIn: int(launchTTL.Seconds())})
 }
 
@@ -87,8 +93,8 @@ func (s *Server) registerLaunch(w http.ResponseWriter, r *http.Request) (*launch
 	if method == authNone || !c.may(LaunchLauncher) {
 		return nil, c.ID, errUnauthorizedClient("client %s is not registered to launch apps (launch type %q)", c.ID, LaunchLauncher)
 	}
-	lc := &launchContext{launcher: c.ID, appClientID: req.ClientID, fhirUser: req.FHIRUser, encounter: req.Encounter,
-		fhirContext: req.FHIRContext, needBanner: req.NeedPatientBanner == nil || *req.NeedPatientBanner}
+	lc := &launchContext{Launcher: c.ID, AppClientID: req.ClientID, FHIRUser: req.FHIRUser, Encounter: req.Encounter,
+		FHIRContext: req.FHIRContext, NeedBanner: req.NeedPatientBanner == nil || *req.NeedPatientBanner}
 	if err := validFHIRUser(req.FHIRUser); err != nil {
 		return nil, c.ID, errInvalidRequest("fhirUser is required: %v", err)
 	}
@@ -99,18 +105,18 @@ func (s *Server) registerLaunch(w http.ResponseWriter, r *http.Request) (*launch
 		if !idPattern.MatchString(req.Patient) {
 			return nil, c.ID, errInvalidRequest("patient %q is not a FHIR id", req.Patient)
 		}
-		lc.patient = req.Patient
+		lc.Patient = req.Patient
 	case req.PatientIdentifier != "":
 		id, e := s.findPatient(r, req.PatientIdentifier)
 		if e != nil {
 			return nil, c.ID, e
 		}
-		lc.patient = id
+		lc.Patient = id
 	}
-	if lc.encounter != "" && !idPattern.MatchString(lc.encounter) {
-		return nil, c.ID, errInvalidRequest("encounter %q is not a FHIR id", lc.encounter)
+	if lc.Encounter != "" && !idPattern.MatchString(lc.Encounter) {
+		return nil, c.ID, errInvalidRequest("encounter %q is not a FHIR id", lc.Encounter)
 	}
-	for _, fc := range lc.fhirContext {
+	for _, fc := range lc.FHIRContext {
 		typ, id, ok := strings.Cut(fc.Reference, "/")
 		if !ok || typ == "" || !idPattern.MatchString(id) {
 			return nil, c.ID, errInvalidRequest("fhirContext reference %q must be Type/id", fc.Reference)
@@ -137,4 +143,23 @@ func (s *Server) findPatient(r *http.Request, ident string) (string, *oauthError
 		return "", errServer("the patient could not be looked up")
 	}
 	return id, nil
+}
+
+// takeLaunch uses a launch id once: the insert of its used marker decides
+// between two processes, then the launch goes.
+func (s *Server) takeLaunch(id string, now time.Time) (lc *launchContext, ok, expired bool, err error) {
+	h := hashToken(id)
+	var l launchContext
+	found, exp, err := getJSON(s.state, kindLaunch, h, &l, now)
+	if err != nil || !found {
+		return nil, false, false, err
+	}
+	if exp {
+		return nil, false, true, deleteRecord(s.state, kindLaunch, h)
+	}
+	won, err := claim(s.state, kindLaunchUsed, h, now.Add(launchTTL))
+	if err != nil || !won {
+		return nil, false, false, err
+	}
+	return &l, true, false, deleteRecord(s.state, kindLaunch, h)
 }

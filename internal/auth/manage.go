@@ -35,10 +35,14 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request) {
 // grantsOf lists the live refresh grants of a user: those they approved,
 // and those a GP system launched for their fhirUser.
 func (s *Server) grantsOf(u *User) []refreshRecord {
-	now := s.now()
-	out := s.refresh.grantsOf(u.Username, now)
-	if u.FHIRUser != "" && u.FHIRUser != u.Username {
-		out = append(out, s.refresh.grantsOf(u.FHIRUser, now)...)
+	out, err := s.refresh.grantsOf(u.Username)
+	if err == nil && u.FHIRUser != "" && u.FHIRUser != u.Username {
+		var more []refreshRecord
+		more, err = s.refresh.grantsOf(u.FHIRUser)
+		out = append(out, more...)
+	}
+	if err != nil {
+		s.log.Error("list refresh grants", "err", err)
 	}
 	return out
 }

@@ -1,49 +1,44 @@
 package auth
 
 import (
-	"path/filepath"
-	"sync"
+	"encoding/json"
+	"errors"
 	"time"
+
+	"github.com/telederm/telederm/internal/auth/authstate"
 )
 
-// refreshRecord is one refresh token, kept by hash in refresh.json.
-// Tokens of one grant share a family: each use rotates to a new token and
-// marks the old one used; presenting a used one revokes the family.
+// refreshRecord is one refresh token, kept by hash. Tokens of one grant
+// share a family: each use rotates to a new token and marks the old one
+// used; presenting a used one revokes the family.
 type refreshRecord struct {
 	Family   string       `json:"family"`
 	Context  tokenContext `json:"context"`
 	Offline  bool         `json:"offline"`
 	AuthTime time.Time    `json:"auth_time"`
 	Expires  time.Time    `json:"expires"`
-	Used     bool         `json:"used,omitempty"`
 	// AccessJTI and AccessExp name the access token issued with this
 	// refresh token, revoked with the family.
 	AccessJTI string    `json:"access_jti"`
 	AccessExp time.Time `json:"access_exp"`
 }
 
+// refreshStore keeps refresh tokens in the state: a record per token
+// (labelled with its family and user), a marker per token rotated away
+// (inserted once: of two processes rotating one token, one wins and the
+// other sees a reuse), and a marker per revoked family (a token issued in
+// a family after it was revoked is withdrawn at once).
 type refreshStore struct {
-	path string
-	mu   sync.Mutex
-	m    map[string]*refreshRecord // hash of the token -> record
+	st   State
+	now  func() time.Time
+	keep time.Duration // the longest refresh token lifetime: how long a family's revocation is kept
 }
 
-func openRefreshStore(dir string, now time.Time) (*refreshStore, error) {
-	s := &refreshStore{path: filepath.Join(dir, refreshFile), m: map[string]*refreshRecord{}}
-	if _, err := readJSONFile(s.path, &s.m); err != nil {
-		return nil, err
-	}
-	s.pruneLocked(now)
-	return s, nil
-}
+// errFamilyRevoked: the family was revoked while a token was issued in it.
+var errFamilyRevoked = errors.New("the refresh token's grant has been revoked")
 
-func (s *refreshStore) pruneLocked(now time.Time) {
-	for h, r := range s.m {
-		if now.After(r.Expires) {
-			delete(s.m, h)
-		}
-	}
-}
+func familyLabel(f string) string  { return "family:" + f }
+func subjectLabel(s string) string { return "sub:" + s }
 
 // refreshState is what looking a refresh token up found.
 type refreshState int
@@ -54,86 +49,120 @@ const (
 	refreshReused
 )
 
-// issue stores a new refresh token; rotating from an old one (oldHash set)
-// marks the old one used in the same write.
-func (s *refreshStore) issue(rec refreshRecord, oldHash string, now time.Time) (string, error) {
+// issue stores a new refresh token in rec.Family.
+func (s *refreshStore) issue(rec refreshRecord) (string, error) {
 	tok := randomToken(32)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pruneLocked(now)
-	if old := s.m[oldHash]; old != nil {
-		old.Used = true
+	h := hashToken(tok)
+	if err := insertJSON(s.st, kindRefresh, h, rec, rec.Expires, familyLabel(rec.Family), subjectLabel(rec.Context.Subject)); err != nil {
+		return "", err
 	}
-	r := rec
-	s.m[hashToken(tok)] = &r
-	return tok, s.saveLocked()
+	// A revocation of the family that listed its tokens before this one
+	// was stored has left its marker first: withdraw the token.
+	revoked, err := exists(s.st, kindFamilyRevoked, rec.Family, s.now())
+	if err == nil && revoked {
+		err = errFamilyRevoked
+	}
+	if err != nil {
+		return "", errors.Join(err, deleteRecord(s.st, kindRefresh, h))
+	}
+	return tok, nil
 }
 
-// use looks a token up for the refresh grant. A used token revokes its
-// family: the access tokens it issued come back for the revocation list.
-func (s *refreshStore) use(tok string, now time.Time) (refreshRecord, refreshState, map[string]time.Time, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.m[hashToken(tok)]
-	if !ok || now.After(r.Expires) {
-		return refreshRecord{}, refreshUnknown, nil, nil
+// lookup finds a token: valid, unknown (or expired), or used already.
+func (s *refreshStore) lookup(tok string) (refreshRecord, refreshState, error) {
+	var rec refreshRecord
+	h, now := hashToken(tok), s.now()
+	found, expired, err := getJSON(s.st, kindRefresh, h, &rec, now)
+	if err != nil || !found || expired || now.After(rec.Expires) {
+		return refreshRecord{}, refreshUnknown, err
 	}
-	if r.Used {
-		revoked, err := s.revokeFamilyLocked(r.Family)
-		return *r, refreshReused, revoked, err
+	used, err := exists(s.st, kindRefreshUsed, h, now)
+	switch {
+	case err != nil:
+		return refreshRecord{}, refreshUnknown, err
+	case used:
+		return rec, refreshReused, nil
 	}
-	return *r, refreshValid, nil, nil
+	return rec, refreshValid, nil
 }
 
-// lookup returns a live token's record, for introspection and revocation.
-func (s *refreshStore) lookup(tok string, now time.Time) (refreshRecord, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.m[hashToken(tok)]
-	if !ok || r.Used || now.After(r.Expires) {
-		return refreshRecord{}, false
-	}
-	return *r, true
+// claim marks a token used before it is rotated; false when it was used
+// already (by a concurrent request, here or in another process).
+func (s *refreshStore) claim(tok string, rec refreshRecord) (bool, error) {
+	return claim(s.st, kindRefreshUsed, hashToken(tok), rec.Expires)
 }
 
 // revokeFamily drops every token of a family and returns the access tokens
 // they issued.
 func (s *refreshStore) revokeFamily(family string) (map[string]time.Time, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.revokeFamilyLocked(family)
-}
-
-func (s *refreshStore) revokeFamilyLocked(family string) (map[string]time.Time, error) {
+	now := s.now()
+	if _, err := claim(s.st, kindFamilyRevoked, family, now.Add(s.keep)); err != nil {
+		return nil, err
+	}
+	ctx, cancel := stateCtx()
+	defer cancel()
+	recs, err := s.st.Find(ctx, kindRefresh, familyLabel(family))
+	if err != nil {
+		return nil, err
+	}
 	revoked := map[string]time.Time{}
-	dropped := false
-	for h, r := range s.m {
-		if r.Family == family {
-			if r.AccessJTI != "" {
-				revoked[r.AccessJTI] = r.AccessExp
-			}
-			delete(s.m, h)
-			dropped = true
+	var errs []error
+	for _, r := range recs {
+		var rec refreshRecord
+		if json.Unmarshal(r.Data, &rec) == nil && rec.AccessJTI != "" {
+			revoked[rec.AccessJTI] = rec.AccessExp
 		}
+		errs = append(errs, s.st.Delete(ctx, kindRefresh, r.Key))
 	}
-	if !dropped {
-		return nil, nil
-	}
-	return revoked, s.saveLocked()
+	return revoked, errors.Join(errs...)
 }
 
 // grantsOf lists the live grants (one per family) of a user, for the
 // management page.
-func (s *refreshStore) grantsOf(subject string, now time.Time) []refreshRecord {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *refreshStore) grantsOf(subject string) ([]refreshRecord, error) {
+	ctx, cancel := stateCtx()
+	defer cancel()
+	recs, err := s.st.Find(ctx, kindRefresh, subjectLabel(subject))
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
 	var out []refreshRecord
-	for _, r := range s.m {
-		if !r.Used && r.Context.Subject == subject && now.Before(r.Expires) {
-			out = append(out, *r)
+	for _, r := range recs {
+		var rec refreshRecord
+		if err := json.Unmarshal(r.Data, &rec); err != nil || rec.Context.Subject != subject || !now.Before(rec.Expires) {
+			continue
+		}
+		used, err := exists(s.st, kindRefreshUsed, r.Key, now)
+		if err != nil {
+			return nil, err
+		}
+		if !used {
+			out = append(out, rec)
 		}
 	}
-	return out
+	return out, nil
 }
 
-func (s *refreshStore) saveLocked() error { return writeJSONFile(s.path, s.m) }
+// oldRefreshRecord reads an entry of refresh.json as written before
+// records were generic (the record itself, with a used flag). A used
+// token is dropped: presenting it again is then refused as unknown,
+// without revoking its family.
+func oldRefreshRecord(key string, b []byte) (authstate.Record, error) {
+	var old struct {
+		refreshRecord
+		Used bool `json:"used"`
+	}
+	if err := json.Unmarshal(b, &old); err != nil {
+		return authstate.Record{}, err
+	}
+	if old.Used {
+		return authstate.Record{Key: key}, nil // expired at the zero time: dropped
+	}
+	data, err := json.Marshal(old.refreshRecord)
+	if err != nil {
+		return authstate.Record{}, err
+	}
+	return authstate.Record{Key: key, Data: data, Expires: old.Expires,
+		Labels: []string{familyLabel(old.Family), subjectLabel(old.Context.Subject)}}, nil
+}

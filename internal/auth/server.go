@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,9 +43,15 @@ const (
 
 // Config configures the authorization server.
 type Config struct {
-	// DataDir is the server's data directory; the authorization server's
-	// files live in its auth/ subdirectory.
+	// DataDir is the server's data directory; without a State, the
+	// authorization server's files live in its auth/ subdirectory.
 	DataDir string
+	// State, when set, keeps the authorization server's state instead of
+	// the data directory and memory: a State shared by several server
+	// processes (MongoDB) lets them act as one. They then look for each
+	// other's changes (revocations, clients, users, keys) about once a
+	// second.
+	State State
 	// BaseURL is the FHIR base URL, no trailing slash: the issuer of every
 	// token, the aud an app must ask for, and the root of the endpoints.
 	BaseURL string
@@ -82,29 +89,32 @@ type Server struct {
 	http    *http.Client
 	handler http.Handler
 
+	state  State
+	shared bool // other processes may change state: poll for their changes
+
 	keys   atomic.Pointer[keyring]
 	keysMu sync.Mutex // serialises reloads and rotations
+	// keysPolled is when the keys were last compared with the state's
+	// before signing, kidPolled because a token named an unknown kid
+	// (monotonic time).
+	keysPolled, kidPolled time.Time
 
 	clients  *clientRegistry
 	users    *userStore
 	revoked  *revocationList
 	refresh  *refreshStore
 	verified *grantCache
-
-	launches   *expiring[*launchContext]
-	txns       *expiring[*signIn]
-	codes      *codeStore
-	assertions *expiring[struct{}] // client assertion jtis seen, until their exp
+	codes    *codeStore
 
 	discovery []byte // /.well-known/smart-configuration, rendered once
 	openid    []byte // /.well-known/openid-configuration
 }
 
-// Open loads (or creates) the authorization server's state under
-// cfg.DataDir.
+// Open loads (or creates) the authorization server's state in cfg.State,
+// or else under cfg.DataDir.
 func Open(cfg Config) (*Server, error) {
-	if cfg.DataDir == "" || cfg.BaseURL == "" {
-		return nil, errors.New("auth: DataDir and BaseURL are required")
+	if (cfg.DataDir == "" && cfg.State == nil) || cfg.BaseURL == "" {
+		return nil, errors.New("auth: DataDir (or State) and BaseURL are required")
 	}
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -125,27 +135,37 @@ func Open(cfg Config) (*Server, error) {
 	s.cfg.OnlineRefreshTTL = orDefault(cfg.OnlineRefreshTTL, DefaultOnlineRefresh)
 	s.cfg.OfflineRefreshTTL = orDefault(cfg.OfflineRefreshTTL, DefaultOfflineRefresh)
 	s.cfg.KeyRotation = orDefault(cfg.KeyRotation, DefaultKeyRotation)
+	s.state, s.shared = cfg.State, cfg.State != nil
+	if s.state == nil {
+		s.state = newFileState(s.dir, s.now)
+	}
 
-	ring, err := loadKeys(s.dir, s.now(), max(s.cfg.KeyRotation, 0), s.keyLifetime())
+	ctx, cancel := stateCtx()
+	defer cancel()
+	if s.shared && cfg.DataDir != "" {
+		err := adoptFiles(ctx, s.state, s.dir, func(doc string) {
+			s.log.Info("auth: copied the data directory's "+doc+" into the shared state, which keeps them from now on", "dir", s.dir)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("auth: copy %s into the shared state: %w", s.dir, err)
+		}
+	}
+	ring, err := loadKeysFrom(ctx, s.state, s.now(), max(s.cfg.KeyRotation, 0), s.keyLifetime())
 	if err != nil {
-		return nil, fmt.Errorf("auth: signing keys: %w", err)
+		return nil, fmt.Errorf("auth: %w", err)
 	}
 	s.keys.Store(ring)
-	if s.clients, err = openClientRegistry(s.dir, s.http, s.now); err != nil {
+	s.keysPolled = time.Now()
+	if s.clients, err = openClientRegistry(s.state, s.shared, s.http, s.now); err != nil {
 		return nil, fmt.Errorf("auth: clients: %w", err)
 	}
-	s.users = openUserStore(s.dir)
-	if s.revoked, err = openRevocationList(s.dir, s.now()); err != nil {
+	s.users = &userStore{st: s.state, shared: s.shared}
+	if s.revoked, err = openRevocationList(s.state, s.shared, s.now, s.log); err != nil {
 		return nil, fmt.Errorf("auth: revoked tokens: %w", err)
 	}
-	if s.refresh, err = openRefreshStore(s.dir, s.now()); err != nil {
-		return nil, fmt.Errorf("auth: refresh tokens: %w", err)
-	}
+	s.refresh = &refreshStore{st: s.state, now: s.now, keep: max(s.cfg.OfflineRefreshTTL, s.cfg.OnlineRefreshTTL)}
 	s.verified = newGrantCache(1 << 15)
-	s.launches = newExpiring[*launchContext]()
-	s.txns = newExpiring[*signIn]()
-	s.codes = newCodeStore()
-	s.assertions = newExpiring[struct{}]()
+	s.codes = &codeStore{st: s.state, remember: s.cfg.AccessTokenTTL + leeway}
 	if s.discovery, s.openid, err = s.discoveryDocuments(); err != nil {
 		return nil, err
 	}
@@ -167,26 +187,88 @@ func (s *Server) keyLifetime() time.Duration {
 }
 
 // signingKeys returns the keyring to sign with, first picking up a key
-// rotated by `telederm keys rotate` (keys.json changed) or rotating a key
-// that has grown too old. Only issuing a token calls it, so verifying one
-// never touches the disk.
+// rotated elsewhere (`telederm keys rotate`, or another process on a
+// shared state) or rotating a key that has grown too old. Only issuing a
+// token calls it: verifying one reads the state only for a kid this
+// process does not know (verifyingKey). On a shared
+// state the version is compared at most once per pollEvery; with files,
+// every time (a read of a small file).
 func (s *Server) signingKeys() (*keyring, error) {
 	ring := s.keys.Load()
 	now := s.now()
-	fi, _ := statFile(s.dir, keysFile)
 	tooOld := s.cfg.KeyRotation > 0 && now.Sub(ring.created) > s.cfg.KeyRotation
 	prunable := !ring.pruneAt.IsZero() && now.After(ring.pruneAt)
-	if !tooOld && !prunable && sameFile(fi, ring.file) {
+	if !tooOld && !prunable && !s.keysChanged(ring) {
 		return ring, nil
 	}
+	return s.reloadKeys(now)
+}
+
+// keysChanged reports whether the keys document is no longer the version
+// of ring (checked at most once per pollEvery on a shared state).
+func (s *Server) keysChanged(ring *keyring) bool {
+	s.keysMu.Lock()
+	if s.shared && time.Since(s.keysPolled) < pollEvery {
+		s.keysMu.Unlock()
+		return false
+	}
+	s.keysPolled = time.Now()
+	s.keysMu.Unlock()
+	ctx, cancel := stateCtx()
+	defer cancel()
+	v, err := s.state.DocVersion(ctx, docKeys)
+	if err != nil {
+		s.log.Error("read signing keys version", "err", err)
+		return false // sign with the keys at hand
+	}
+	return v != ring.version
+}
+
+// reloadKeys reads the keys again, rotating or pruning them when due.
+func (s *Server) reloadKeys(now time.Time) (*keyring, error) {
 	s.keysMu.Lock()
 	defer s.keysMu.Unlock()
-	fresh, err := loadKeys(s.dir, now, max(s.cfg.KeyRotation, 0), s.keyLifetime())
+	ctx, cancel := stateCtx()
+	defer cancel()
+	fresh, err := loadKeysFrom(ctx, s.state, now, max(s.cfg.KeyRotation, 0), s.keyLifetime())
 	if err != nil {
 		return nil, err
 	}
 	s.keys.Store(fresh)
+	s.keysPolled = time.Now()
 	return fresh, nil
+}
+
+// verifyingKey finds the public key of a kid. A kid this process does not
+// know may be another process's new key: the keys are read again, at
+// most once per pollEvery, so a forged kid cannot make every request
+// read the state.
+func (s *Server) verifyingKey(kid string) (*rsa.PublicKey, bool) {
+	if key, ok := s.keys.Load().public[kid]; ok {
+		return key, true
+	}
+	s.keysMu.Lock()
+	due := time.Since(s.kidPolled) >= pollEvery
+	if due {
+		s.kidPolled = time.Now()
+	}
+	s.keysMu.Unlock()
+	if !due {
+		return nil, false
+	}
+	ctx, cancel := stateCtx()
+	defer cancel()
+	v, err := s.state.DocVersion(ctx, docKeys)
+	if err != nil || v == s.keys.Load().version {
+		return nil, false
+	}
+	ring, err := s.reloadKeys(s.now())
+	if err != nil {
+		s.log.Error("reload signing keys", "err", err)
+		return nil, false
+	}
+	key, ok := ring.public[kid]
+	return key, ok
 }
 
 // Handler serves the authorization server's endpoints: /.well-known/*,

@@ -2,10 +2,14 @@ package auth
 
 import (
 	"crypto/subtle"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/telederm/telederm/internal/auth/authstate"
 )
 
 // csrfCookie carries the CSRF token the sign-in and approval forms must
@@ -34,8 +38,12 @@ func (s *Server) startSignIn(w http.ResponseWriter, r *http.Request, ar *authReq
 		}
 	}
 	txn, csrf := randomToken(24), randomToken(24)
-	now := s.now()
-	s.txns.add(txn, &signIn{purpose: purpose, req: ar, csrf: csrf}, now.Add(signInTTL), now)
+	if err := insertJSON(s.state, kindSignIn, hashToken(txn), signInRecordOf(&signIn{purpose: purpose, req: ar, csrf: csrf}),
+		s.now().Add(signInTTL)); err != nil {
+		s.log.Error("store sign-in", "err", err)
+		s.errorPage(w, errServer("the sign-in could not be started"))
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: s.cookiePath(), HttpOnly: true,
 		Secure: strings.HasPrefix(s.base, "https:"), SameSite: http.SameSiteStrictMode, MaxAge: int(signInTTL.Seconds())})
 	renderPage(w, http.StatusOK, "signin", pageData{Title: "Sign in", Action: s.url(pathSignIn), Txn: txn, CSRF: csrf, ClientID: clientID})
@@ -59,7 +67,7 @@ func (s *Server) transaction(w http.ResponseWriter, r *http.Request) (*signIn, s
 		return nil, "", false
 	}
 	txn := r.PostForm.Get("txn")
-	si, ok := s.txns.get(txn, s.now())
+	si, ok := s.loadSignIn(txn)
 	cookie, err := r.Cookie(csrfCookie)
 	form := r.PostForm.Get("csrf")
 	if !ok || err != nil || form == "" ||
@@ -99,7 +107,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	signed := *si
 	signed.user, signed.at = u, s.now()
 	si = &signed
-	if !s.txns.replace(txn, si, si.at) {
+	if !s.replaceSignIn(txn, si) {
 		s.errorPage(w, &oauthError{status: http.StatusForbidden, code: "access_denied", desc: "this sign-in has expired: start again from the app"})
 		return
 	}
@@ -138,7 +146,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 	}
 	ar := si.req
 	if r.PostForm.Get("decision") != "approve" {
-		s.txns.take(txn, s.now())
+		s.dropSignIn(txn)
 		s.redirectError(w, r, ar, &oauthError{status: http.StatusForbidden, code: "access_denied", desc: "the user denied access"})
 		return
 	}
@@ -150,7 +158,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.txns.take(txn, s.now())
+	s.dropSignIn(txn)
 	granted := keepScopes(userScopes(ar.scopes, patient, si.user.FHIRUser), func(r requestedScope) bool {
 		return r.token != scopeLaunch // launch is the EHR launch's scope
 	})
@@ -161,4 +169,89 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 	tc := tokenContext{ClientID: ar.client.ID, Subject: si.user.Username, FHIRUser: si.user.FHIRUser, Patient: patient,
 		NeedBanner: true, Scope: scopeString(granted), Nonce: ar.nonce}
 	s.issueCode(w, r, ar, tc, si.at)
+}
+
+// signInRecord is a sign-in transaction as the state keeps it: the
+// authorization request by its parameters (the client is looked up again
+// when it is read) and the user without the password hash.
+type signInRecord struct {
+	Purpose string             `json:"purpose"`
+	Req     *authRequestRecord `json:"req,omitempty"`
+	CSRF    string             `json:"csrf"`
+	User    *User              `json:"user,omitempty"`
+	At      time.Time          `json:"at"`
+}
+
+type authRequestRecord struct {
+	ClientID    string `json:"client_id"`
+	RedirectURI string `json:"redirect_uri"`
+	State       string `json:"state"`
+	Nonce       string `json:"nonce,omitempty"`
+	Challenge   string `json:"challenge"`
+	Scope       string `json:"scope"`
+}
+
+func signInRecordOf(si *signIn) signInRecord {
+	rec := signInRecord{Purpose: si.purpose, CSRF: si.csrf, At: si.at}
+	if si.user != nil {
+		u := *si.user
+		u.PasswordHash = ""
+		rec.User = &u
+	}
+	if ar := si.req; ar != nil {
+		rec.Req = &authRequestRecord{ClientID: ar.client.ID, RedirectURI: ar.redirectURI, State: ar.state, Nonce: ar.nonce,
+			Challenge: ar.challenge, Scope: scopeString(ar.scopes)}
+	}
+	return rec
+}
+
+// loadSignIn reads an unexpired transaction; false when there is none, or
+// its client has gone meanwhile.
+func (s *Server) loadSignIn(txn string) (*signIn, bool) {
+	if txn == "" {
+		return nil, false
+	}
+	var rec signInRecord
+	found, expired, err := getJSON(s.state, kindSignIn, hashToken(txn), &rec, s.now())
+	if err != nil {
+		s.log.Error("read sign-in", "err", err)
+	}
+	if err != nil || !found || expired {
+		return nil, false
+	}
+	si := &signIn{purpose: rec.Purpose, csrf: rec.CSRF, user: rec.User, at: rec.At}
+	if q := rec.Req; q != nil {
+		c, e := s.lookupClient(q.ClientID)
+		if e != nil {
+			return nil, false
+		}
+		req, e := parseRequestedScopes(q.Scope)
+		if e != nil {
+			return nil, false
+		}
+		si.req = &authRequest{client: c, redirectURI: q.RedirectURI, state: q.State, nonce: q.Nonce, challenge: q.Challenge,
+			scopes: allowedBy(req, &c.Client)}
+	}
+	return si, true
+}
+
+// replaceSignIn stores the transaction's next step (signed in).
+func (s *Server) replaceSignIn(txn string, si *signIn) bool {
+	b, err := json.Marshal(signInRecordOf(si))
+	if err == nil {
+		ctx, cancel := stateCtx()
+		defer cancel()
+		err = s.state.Replace(ctx, kindSignIn, hashToken(txn), b)
+	}
+	if err != nil && !errors.Is(err, authstate.ErrNotFound) {
+		s.log.Error("store sign-in", "err", err)
+	}
+	return err == nil
+}
+
+// dropSignIn ends a transaction.
+func (s *Server) dropSignIn(txn string) {
+	if err := deleteRecord(s.state, kindSignIn, hashToken(txn)); err != nil {
+		s.log.Error("end sign-in", "err", err)
+	}
 }

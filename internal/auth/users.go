@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,8 +9,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -41,27 +40,30 @@ type usersDoc struct {
 	Users []User `json:"users"`
 }
 
-// userStore is users.json, re-read when it changes so `telederm users`
-// takes effect on a running server.
+// userStore is the users document, read again when its version changes
+// so `telederm users` takes effect on a running server: checked at every
+// sign-in with files, at most once per pollEvery on a shared state.
 type userStore struct {
-	path string
-	mu   sync.Mutex
-	file os.FileInfo
-	doc  usersDoc
+	st     State
+	shared bool
+
+	mu      sync.Mutex
+	loaded  bool
+	version int64
+	polled  time.Time
+	doc     usersDoc
 }
 
-func openUserStore(dir string) *userStore { return &userStore{path: filepath.Join(dir, usersFile)} }
+// openUserStore reads the users of an auth directory's users.json.
+func openUserStore(dir string) *userStore { return &userStore{st: newFileState(dir, time.Now)} }
 
 func (s *userStore) lookup(username string) (*User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fi, _ := os.Stat(s.path)
-	if s.file == nil || !sameFile(fi, s.file) {
-		var doc usersDoc
-		if _, err := readJSONFile(s.path, &doc); err != nil {
+	if !s.loaded || !s.shared || time.Since(s.polled) >= pollEvery {
+		if err := s.reloadLocked(); err != nil {
 			return nil, err
 		}
-		s.doc, s.file = doc, fi
 	}
 	for i := range s.doc.Users {
 		if s.doc.Users[i].Username == username {
@@ -70,6 +72,24 @@ func (s *userStore) lookup(username string) (*User, error) {
 		}
 	}
 	return nil, nil
+}
+
+func (s *userStore) reloadLocked() error {
+	ctx, cancel := stateCtx()
+	defer cancel()
+	s.polled = time.Now()
+	if s.loaded {
+		v, err := s.st.DocVersion(ctx, docUsers)
+		if err != nil || v == s.version {
+			return err
+		}
+	}
+	doc, v, err := loadDoc[usersDoc](ctx, s.st, docUsers)
+	if err != nil {
+		return err
+	}
+	s.doc, s.version, s.loaded = doc, v, true
+	return nil
 }
 
 // dummyHash is checked against when the username is unknown, so that a
@@ -143,6 +163,11 @@ func validFHIRUser(ref string) error {
 // AddUser adds a local account to dataDir; the password is hashed with
 // PBKDF2-SHA256 and never stored.
 func AddUser(dataDir, username, fhirUser, patient, password string, now time.Time) error {
+	return FileAdmin(dataDir).AddUser(context.Background(), username, fhirUser, patient, password, now)
+}
+
+// AddUser adds a local account (see the function AddUser).
+func (a Admin) AddUser(ctx context.Context, username, fhirUser, patient, password string, now time.Time) error {
 	if !usernamePattern.MatchString(username) {
 		return errors.New("username: 1 to 64 letters, digits and . _ @ -")
 	}
@@ -162,39 +187,45 @@ func AddUser(dataDir, username, fhirUser, patient, password string, now time.Tim
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(Dir(dataDir), usersFile)
-	var doc usersDoc
-	if _, err := readJSONFile(path, &doc); err != nil {
-		return err
-	}
-	for _, u := range doc.Users {
-		if u.Username == username {
-			return fmt.Errorf("user %s exists: remove it first to change it", username)
+	_, _, err = updateDoc(ctx, a.State, docUsers, func(doc *usersDoc) (bool, error) {
+		for _, u := range doc.Users {
+			if u.Username == username {
+				return false, fmt.Errorf("user %s exists: remove it first to change it", username)
+			}
 		}
-	}
-	doc.Users = append(doc.Users, User{Username: username, FHIRUser: fhirUser, Patient: patient, PasswordHash: hash, Created: now.UTC()})
-	return writeJSONFile(path, doc)
+		doc.Users = append(doc.Users, User{Username: username, FHIRUser: fhirUser, Patient: patient, PasswordHash: hash, Created: now.UTC()})
+		return true, nil
+	})
+	return err
 }
 
 // ListUsers lists the local accounts of dataDir (with password hashes:
 // callers print the other fields only).
 func ListUsers(dataDir string) ([]User, error) {
-	var doc usersDoc
-	_, err := readJSONFile(filepath.Join(Dir(dataDir), usersFile), &doc)
+	return FileAdmin(dataDir).ListUsers(context.Background())
+}
+
+// ListUsers lists the local accounts (with password hashes: callers
+// print the other fields only).
+func (a Admin) ListUsers(ctx context.Context) ([]User, error) {
+	doc, _, err := loadDoc[usersDoc](ctx, a.State, docUsers)
 	return doc.Users, err
 }
 
 // RemoveUser removes a local account.
 func RemoveUser(dataDir, username string) error {
-	path := filepath.Join(Dir(dataDir), usersFile)
-	var doc usersDoc
-	if _, err := readJSONFile(path, &doc); err != nil {
-		return err
-	}
-	n := len(doc.Users)
-	doc.Users = slices.DeleteFunc(doc.Users, func(u User) bool { return u.Username == username })
-	if len(doc.Users) == n {
-		return fmt.Errorf("no user %s", username)
-	}
-	return writeJSONFile(path, doc)
+	return FileAdmin(dataDir).RemoveUser(context.Background(), username)
+}
+
+// RemoveUser removes a local account.
+func (a Admin) RemoveUser(ctx context.Context, username string) error {
+	_, _, err := updateDoc(ctx, a.State, docUsers, func(doc *usersDoc) (bool, error) {
+		n := len(doc.Users)
+		doc.Users = slices.DeleteFunc(doc.Users, func(u User) bool { return u.Username == username })
+		if len(doc.Users) == n {
+			return false, fmt.Errorf("no user %s", username)
+		}
+		return true, nil
+	})
+	return err
 }

@@ -22,8 +22,8 @@ type idClaims struct {
 // or refresh_token): the access token with accessScope, an id_token when
 // openid and fhirUser (or profile) were granted, and a refresh token when
 // offline_access or online_access was, in family (a new family when
-// empty), rotating from the token hashed rotateFrom.
-func (s *Server) userTokens(tc tokenContext, accessScope string, authTime time.Time, family, rotateFrom string) (*tokenResponse, issuedToken, string, error) {
+// empty).
+func (s *Server) userTokens(tc tokenContext, accessScope string, authTime time.Time, family string) (*tokenResponse, issuedToken, string, error) {
 	now := s.now()
 	atc := tc
 	atc.Scope = accessScope
@@ -67,7 +67,7 @@ func (s *Server) userTokens(tc tokenContext, accessScope string, authTime time.T
 		resp.RefreshToken, err = s.refresh.issue(refreshRecord{
 			Family: family, Context: tc, Offline: offline, AuthTime: authTime, Expires: now.Add(ttl),
 			AccessJTI: at.jti, AccessExp: at.expires,
-		}, rotateFrom, now)
+		})
 		if err != nil {
 			return nil, issuedToken{}, "", err
 		}

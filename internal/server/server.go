@@ -184,7 +184,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		if trail != nil { // a nil *Trail in the interface would not read as "none"
 			authCfg.Audit = trail
 		}
-		authz, err = auth.Open(authCfg)
+		if authCfg.State, err = openAuthState(ctx, repo); err == nil {
+			authz, err = auth.Open(authCfg)
+		}
 		if err != nil {
 			return nil, errors.Join(err, closeTrail(trail), repo.Close())
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/auth"
 	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
 	"github.com/telederm/telederm/internal/store"
@@ -58,6 +59,17 @@ func openBlobs(cfg Config, repo backend) (blobStore, error) {
 		return m.Blobs(), nil
 	}
 	return media.NewFileStore(filepath.Join(cfg.DataDir, "blobs"))
+}
+
+// openAuthState is where the authorization server keeps its state: nil
+// (files under the data directory, and memory) with the embedded store;
+// with MongoDB, the database, so that every process honours the keys,
+// codes, launches, refresh tokens and revocations of any.
+func openAuthState(ctx context.Context, repo backend) (auth.State, error) {
+	if m, ok := repo.(*mongo.Leased); ok {
+		return m.AuthState(ctx)
+	}
+	return nil, nil
 }
 
 // openMongo opens the MongoDB store with the subscription delivery lease,
