@@ -21,6 +21,8 @@ import (
 	"github.com/telederm/telederm/internal/audit"
 	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
+	"github.com/telederm/telederm/internal/store/mongo"
+	"github.com/telederm/telederm/internal/store/mongo/mongotest"
 	"github.com/telederm/telederm/internal/store/sqlite"
 )
 
@@ -56,7 +58,7 @@ func auditedServer(t *testing.T, auth api.Authenticator) (string, *audit.Trail) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	trail, err := audit.Open(context.Background(), dir, audit.Options{BaseURL: base, Logger: log})
+	trail, err := openTrail(t, dir, audit.Options{BaseURL: base, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +72,31 @@ func auditedServer(t *testing.T, auth api.Authenticator) (string, *audit.Trail) 
 		}
 	})
 	return base, trail
+}
+
+// openTrail opens the trail in dir, or, when the suite runs on FerretDB
+// (TELEDERM_TEST_STORE=ferretdb), in a fresh database of its own.
+func openTrail(t *testing.T, dir string, opts audit.Options) (*audit.Trail, error) {
+	if !mongotest.Wanted() {
+		return audit.Open(context.Background(), dir, opts)
+	}
+	uri, err := mongotest.URI()
+	if err != nil {
+		t.Skipf("FerretDB did not start: %v", err)
+	}
+	s, err := mongo.Open(context.Background(), uri, mongo.Options{AllowNonAtomic: true, Quiet: true, Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() {
+		_ = s.Close()
+		_ = mongotest.Drop(uri)
+	})
+	as, err := s.AuditStore(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return audit.OpenStore(as, opts)
 }
 
 type reply struct {

@@ -4,21 +4,26 @@
 // scope.
 //
 // A Trail queues each recorded event in memory and returns; one writer
-// goroutine appends the queue to its own SQLite database (audit.db in the
-// data directory, apart from the main store so the two never wait for
-// each other's write lock) in batches of up to MaxBatch events, one
-// transaction each. Nothing is dropped: when the queue is full, Record
-// waits for the writer. Close writes everything queued before it returns.
+// goroutine appends the queue to its store in batches of up to MaxBatch
+// events. The store (auditstore.Store) is, with the embedded deployment,
+// a SQLite database of the process's own (audit.db in the data directory,
+// apart from the main store so the two never wait for each other's write
+// lock; one transaction per batch); with MongoDB, a collection every
+// process of the deployment shares (internal/store/mongo), so that a
+// search on any process sees the events of all. Nothing is dropped: when
+// the queue is full, Record waits for the writer. Close writes everything
+// queued before it returns.
 //
 // Durability: a committed batch survives a process crash (and, with
-// SyncFull, an OS crash). A crash loses the events still queued or in the
-// batch being written: at most the queue size plus one batch, in practice
-// the last few milliseconds of requests.
+// SyncFull on SQLite, an OS crash). A crash loses the events still queued
+// or in the batch being written: at most the queue size plus one batch, in
+// practice the last few milliseconds of requests.
 //
 // The trail is append-only: the API serves AuditEvent reads and searches
-// from it and refuses every write (internal/rest), and the database itself
-// refuses updates and deletes. It never holds resource content, search
-// values, tokens or query strings: only types, ids, codes and identities.
+// from it and refuses every write (internal/rest), a store offers no way
+// to change or remove an event, and the SQLite database itself refuses
+// updates and deletes. It never holds resource content, search values,
+// tokens or query strings: only types, ids, codes and identities.
 package audit
 
 import (

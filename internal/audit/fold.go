@@ -6,7 +6,7 @@ import (
 )
 
 // foldEvents is how many events the writer lets pass before it folds their
-// users and resources into ix (Trail.foldEvery, which tests lower).
+// users and resources into ix (sqliteStore.foldEvery, which tests lower).
 // Searches read the events not yet folded directly, so this bounds their
 // extra cost (a few milliseconds); folding many events at once writes each
 // index page they land on once.
@@ -28,21 +28,21 @@ const folded = `(SELECT value FROM meta WHERE key = 'folded')`
 // fold indexes the events written since the last fold, in one
 // transaction. A failure is logged and the events stay unfolded (still
 // searched) for the next fold: nothing is lost.
-func (t *Trail) fold() {
-	if t.lastSeq <= t.folded {
+func (s *sqliteStore) fold() {
+	if s.lastSeq <= s.folded {
 		return
 	}
-	if err := t.foldTx(context.Background(), t.folded, t.lastSeq); err != nil {
-		t.log.Error("audit: indexing events failed; will retry", "err", err, "events", t.lastSeq-t.folded)
-		t.foldNext = t.lastSeq + max(1, t.foldEvery/10)
+	if err := s.foldTx(context.Background(), s.folded, s.lastSeq); err != nil {
+		s.log.Error("audit: indexing events failed; will retry", "err", err, "events", s.lastSeq-s.folded)
+		s.foldNext = s.lastSeq + max(1, s.foldEvery/10)
 		return
 	}
-	t.folded = t.lastSeq
-	t.foldNext = t.folded + t.foldEvery
+	s.folded = s.lastSeq
+	s.foldNext = s.folded + s.foldEvery
 }
 
-func (t *Trail) foldTx(ctx context.Context, from, to int64) error {
-	tx, err := t.wc.BeginTx(ctx, nil)
+func (s *sqliteStore) foldTx(ctx context.Context, from, to int64) error {
+	tx, err := s.wc.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

@@ -6,27 +6,47 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/telederm/telederm/internal/store/mongo"
+	"github.com/telederm/telederm/internal/store/mongo/mongotest"
 )
 
 const testBase = "https://telederm.example/fhir"
 
-// openTrail opens a trail in a fresh directory, closed when the test ends.
+// openTrail opens a trail in a fresh place, closed when the test ends.
 func openTrail(t testing.TB, opts Options) *Trail {
 	t.Helper()
 	return openTrailIn(t, t.TempDir(), opts)
 }
 
+// openTrailIn opens the trail kept in dir: the SQLite file there, or, when
+// the suite runs on FerretDB (TELEDERM_TEST_STORE=ferretdb), the MongoDB
+// store of the database that stands for dir.
 func openTrailIn(t testing.TB, dir string, opts Options) *Trail {
 	t.Helper()
-	if opts.BaseURL == "" {
-		opts.BaseURL = testBase
+	if !mongotest.Wanted() {
+		return openSQLiteTrailIn(t, dir, opts)
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := auditStoreIn(t, dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tr, err := Open(context.Background(), dir, opts)
+	tr, err := OpenStore(s, testOptions(opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Close() }) // a second Close does nothing
+	return tr
+}
+
+// openSQLiteTrailIn opens dir/audit.db whatever the suite runs on, for
+// the tests of the SQLite store itself.
+func openSQLiteTrailIn(t testing.TB, dir string, opts Options) *Trail {
+	t.Helper()
+	tr, err := Open(context.Background(), dir, testOptions(opts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +56,72 @@ func openTrailIn(t testing.TB, dir string, opts Options) *Trail {
 		}
 	})
 	return tr
+}
+
+func testOptions(opts Options) Options {
+	if opts.BaseURL == "" {
+		opts.BaseURL = testBase
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return opts
+}
+
+// databases maps the directories of the tests to the FerretDB databases
+// that stand for them, so that a test reopening a directory reopens its
+// database.
+var databases sync.Map
+
+// auditStoreIn opens the MongoDB audit store of dir's database, on a
+// connection closed when the test ends; it skips the test when FerretDB
+// does not start.
+func auditStoreIn(t testing.TB, dir string) (*mongo.AuditStore, error) {
+	t.Helper()
+	uri, ok := databases.Load(dir)
+	if !ok {
+		u, err := mongotest.URI()
+		if err != nil {
+			t.Skipf("FerretDB did not start: %v", err)
+		}
+		uri, _ = databases.LoadOrStore(dir, u)
+		t.Cleanup(func() { _ = mongotest.Drop(u) })
+	}
+	ctx := context.Background()
+	s, err := mongo.Open(ctx, uri.(string), mongo.Options{AllowNonAtomic: true, Quiet: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s.AuditStore(ctx)
+}
+
+// idOf is the id of the newest event that matches query.
+func idOf(t testing.TB, tr *Trail, query string) string {
+	t.Helper()
+	resp := tr.SearchAuditEvents(context.Background(), queryOf(t, query+"&_count=1"), true)
+	var b bundleJSON
+	if err := json.Unmarshal(resp.Body, &b); err != nil || len(b.Entry) == 0 {
+		t.Fatalf("%s: no event (%d %s)", query, resp.Status, resp.Body)
+	}
+	var ev eventJSON
+	if err := json.Unmarshal(b.Entry[0].Resource, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev.ID
+}
+
+// otherID is an id of the trail's store that no event has: id's key with
+// its last byte changed.
+func otherID(t testing.TB, tr *Trail, id string) string {
+	t.Helper()
+	key, ok := tr.ids.key(id)
+	if !ok {
+		t.Fatalf("%q is not an id of the trail", id)
+	}
+	b := []byte(key)
+	b[len(b)-1] ^= 0x80
+	return tr.ids.id(string(b))
 }
 
 // fixedClock returns the times in order, one per call.

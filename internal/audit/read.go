@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,19 +15,6 @@ var (
 	_ rest.AuditTrail = (*Trail)(nil)
 )
 
-// eventColumns are the columns scanRow reads, in its order.
-const eventColumns = `seq, recorded, started, action, resource_type, status, client, subject, who,
-	patient, source, request_id, detail, entities`
-
-type scanner interface{ Scan(dest ...any) error }
-
-func scanRow(s scanner) (row, error) {
-	var r row
-	err := s.Scan(&r.seq, &r.recorded, &r.started, &r.action, &r.typ, &r.status, &r.client, &r.subject, &r.who,
-		&r.patient, &r.source, &r.requestID, &r.detail, &r.entities)
-	return r, err
-}
-
 // ReadAuditEvent answers GET AuditEvent/[id]. The response touches
 // nothing: reading the trail is audited as the read itself, not as access
 // to the resources the event names.
@@ -39,22 +25,22 @@ func (t *Trail) ReadAuditEvent(ctx context.Context, id string) rest.Response {
 	}
 	notFound := failure(http.StatusNotFound, fhir.NewOutcome(fhir.SeverityError, fhir.CodeNotFound,
 		fmt.Sprintf("AuditEvent/%s is not known", id)))
-	seq, ok := t.ids.seq(id)
+	key, ok := t.ids.key(id)
 	if !ok {
 		return notFound
 	}
-	r, err := scanRow(t.r.QueryRowContext(ctx, "SELECT "+eventColumns+" FROM event WHERE seq = ?", seq))
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound
-	}
+	r, found, err := t.store.Get(ctx, key)
 	if err != nil {
 		return t.internalError(ctx, "read", err)
+	}
+	if !found {
+		return notFound
 	}
 	body, err := t.render(&r)
 	if err != nil {
 		return t.internalError(ctx, "read", err)
 	}
-	return rest.Response{Status: http.StatusOK, Body: body, Version: 1, LastUpdated: microTime(r.recorded)}
+	return rest.Response{Status: http.StatusOK, Body: body, Version: 1, LastUpdated: microTime(r.Recorded)}
 }
 
 func failure(status int, o *fhir.Outcome) rest.Response {

@@ -1,9 +1,10 @@
 package audit
 
 import (
-	"fmt"
 	"net"
 	"strings"
+
+	"github.com/telederm/telederm/internal/audit/auditstore"
 )
 
 // The R4 AuditEvent as the trail renders it, elements in the order of the
@@ -84,27 +85,23 @@ var (
 )
 
 // render writes a stored event as R4 AuditEvent JSON.
-func (t *Trail) render(r *row) ([]byte, error) {
-	typ, subtype, act := classify(r.action)
-	recorded := microTime(r.recorded).Format(instantFormat)
+func (t *Trail) render(r *auditstore.Row) ([]byte, error) {
+	typ, subtype, act := classify(r.Action)
+	recorded := microTime(r.Recorded).Format(instantFormat)
 	ev := auditEvent{
 		ResourceType: "AuditEvent",
-		ID:           t.ids.id(r.seq),
+		ID:           t.ids.id(r.Key),
 		Meta:         meta{VersionID: "1", LastUpdated: recorded},
 		Type:         typ,
 		Action:       act,
-		Period:       period{Start: microTime(r.started).Format(instantFormat), End: recorded},
+		Period:       period{Start: microTime(r.Started).Format(instantFormat), End: recorded},
 		Recorded:     recorded,
-		Outcome:      Outcome(r.status),
-		OutcomeDesc:  r.detail,
+		Outcome:      Outcome(r.Status),
+		OutcomeDesc:  r.Detail,
 		Agent:        agents(r),
 		Source:       t.source(),
 	}
-	refs, err := touched(r.entities)
-	if err != nil {
-		return nil, fmt.Errorf("event %d: entities: %w", r.seq, err)
-	}
-	ev.Entity = entities(r, refs)
+	ev.Entity = entities(r, r.Entities)
 	if subtype != nil {
 		ev.Subtype = []coding{*subtype}
 	}
@@ -116,30 +113,30 @@ func (t *Trail) render(r *row) ([]byte, error) {
 // alone when it acted for itself (backend services), or an anonymous
 // requestor when nobody was authenticated. The requestor carries the
 // network address.
-func agents(r *row) []agent {
+func agents(r *auditstore.Row) []agent {
 	var nw *network
-	if r.source != "" {
-		nw = &network{Address: r.source, Type: "1"} // a machine name
-		if net.ParseIP(r.source) != nil {
+	if r.Source != "" {
+		nw = &network{Address: r.Source, Type: "1"} // a machine name
+		if net.ParseIP(r.Source) != nil {
 			nw.Type = "2" // an IP address
 		}
 	}
 	client := func(requestor bool) agent {
-		return agent{Type: application, Who: &reference{Identifier: &identifier{Value: r.client}}, Requestor: requestor}
+		return agent{Type: application, Who: &reference{Identifier: &identifier{Value: r.Client}}, Requestor: requestor}
 	}
 	switch {
-	case r.who != "":
-		out := []agent{{Type: humanUser, Who: &reference{Reference: r.who}, AltID: r.subject, Requestor: true, Network: nw}}
-		if r.client != "" {
+	case r.Who != "":
+		out := []agent{{Type: humanUser, Who: &reference{Reference: r.Who}, AltID: r.Subject, Requestor: true, Network: nw}}
+		if r.Client != "" {
 			out = append(out, client(false))
 		}
 		return out
-	case r.client != "":
+	case r.Client != "":
 		a := client(true)
-		a.AltID, a.Network = r.subject, nw
+		a.AltID, a.Network = r.Subject, nw
 		return []agent{a}
-	case r.subject != "":
-		return []agent{{Type: humanUser, AltID: r.subject, Requestor: true, Network: nw}}
+	case r.Subject != "":
+		return []agent{{Type: humanUser, AltID: r.Subject, Requestor: true, Network: nw}}
 	}
 	return []agent{{Who: &reference{Display: "anonymous"}, Requestor: true, Network: nw}}
 }
@@ -156,11 +153,11 @@ func (t *Trail) source() source {
 // entities are the resources touched, the patient in context (role
 // Patient), the resource type of a type-level request that touched none
 // of that type, and the request id that ties the event to the log.
-func entities(r *row, refs []string) []entity {
+func entities(r *auditstore.Row, refs []string) []entity {
 	var out []entity
 	patient := ""
-	if r.patient != "" {
-		patient = "Patient/" + r.patient
+	if r.Patient != "" {
+		patient = "Patient/" + r.Patient
 	}
 	sawType, sawPatient := false, false
 	for _, ref := range refs {
@@ -169,17 +166,17 @@ func entities(r *row, refs []string) []entity {
 		if ref == patient {
 			e.Role, sawPatient = patientRole, true
 		}
-		sawType = sawType || typ == r.typ
+		sawType = sawType || typ == r.Type
 		out = append(out, e)
 	}
 	if patient != "" && !sawPatient {
 		out = append(out, entity{What: &reference{Reference: patient}, Type: resourceType("Patient"), Role: patientRole})
 	}
-	if r.typ != "" && !sawType {
-		out = append(out, entity{Type: resourceType(r.typ)})
+	if r.Type != "" && !sawType {
+		out = append(out, entity{Type: resourceType(r.Type)})
 	}
-	if r.requestID != "" {
-		out = append(out, entity{What: &reference{Identifier: &identifier{Type: requestType, Value: r.requestID}}, Type: systemObj})
+	if r.RequestID != "" {
+		out = append(out, entity{What: &reference{Identifier: &identifier{Type: requestType, Value: r.RequestID}}, Type: systemObj})
 	}
 	return out
 }

@@ -2,6 +2,9 @@ package audit
 
 import (
 	"context"
+	"crypto/aes"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -95,7 +98,7 @@ func TestRenderedEventsAreValidR4(t *testing.T) {
 			tc.e.Time = time.Now().Add(-time.Millisecond)
 			tr.Record(context.Background(), tc.e)
 			flush(t, tr)
-			id := tr.ids.id(1)
+			id := idOf(t, tr, "")
 			resp := tr.ReadAuditEvent(context.Background(), id)
 			if resp.Status != http.StatusOK {
 				t.Fatalf("read: %d %s", resp.Status, resp.Body)
@@ -189,7 +192,8 @@ func TestReadAuditEvent(t *testing.T) {
 	tr.now = fixedClock(at)
 	tr.Record(context.Background(), Event{Action: "read", Status: 200})
 	flush(t, tr)
-	resp := tr.ReadAuditEvent(context.Background(), tr.ids.id(1))
+	id := idOf(t, tr, "")
+	resp := tr.ReadAuditEvent(context.Background(), id)
 	if resp.Status != http.StatusOK || resp.Version != 1 || !resp.LastUpdated.Equal(at.Truncate(time.Microsecond)) {
 		t.Fatalf("read: status %d version %d lastUpdated %v: %s", resp.Status, resp.Version, resp.LastUpdated, resp.Body)
 	}
@@ -200,8 +204,8 @@ func TestReadAuditEvent(t *testing.T) {
 		id     string
 		status int
 	}{
-		{tr.ids.id(2), http.StatusNotFound}, // issued by this database, not written
-		{strings.ToUpper(tr.ids.id(1)), http.StatusNotFound},
+		{otherID(t, tr, id), http.StatusNotFound}, // issued by this database, not written
+		{strings.ToUpper(id), http.StatusNotFound},
 		{"0123456789abcdef0123456789abcdef", http.StatusNotFound},
 		{"1", http.StatusNotFound},
 		{"bad id!", http.StatusBadRequest},
@@ -240,17 +244,31 @@ func TestIDs(t *testing.T) {
 	other := make([]byte, idKeySize)
 	y, _ := newIDs(other)
 	seen := map[string]bool{}
-	for _, seq := range []int64{1, 2, 3, 1000, 1 << 40} {
-		id := x.id(seq)
+	oid := func(last byte) string { return "\x69\x1f\x00\x01abcde\x00\x00" + string([]byte{last}) }
+	for _, k := range []string{seqKey(1), seqKey(2), seqKey(3), seqKey(1000), seqKey(1 << 40), oid(1), oid(2), oid(0)} {
+		id := x.id(k)
 		if len(id) != 32 || !validID(id) || seen[id] {
-			t.Errorf("id(%d) = %q: want 32 fresh hex digits", seq, id)
+			t.Errorf("id(%x) = %q: want 32 fresh hex digits", k, id)
 		}
 		seen[id] = true
-		if got, ok := x.seq(id); !ok || got != seq {
-			t.Errorf("seq(id(%d)) = %d %v", seq, got, ok)
+		if got, ok := x.key(id); !ok || got != k {
+			t.Errorf("key(id(%x)) = %x %v", k, got, ok)
 		}
-		if _, ok := y.seq(id); ok {
-			t.Errorf("another database's key accepts id(%d)", seq)
+		if _, ok := y.key(id); ok {
+			t.Errorf("another database's key accepts id(%x)", k)
 		}
+	}
+	// A SQLite trail's ids are those it issued before stores had keys of
+	// two sizes: its sequence number after "teleaudt", one AES block.
+	b, _ := aes.NewCipher(key)
+	var block [16]byte
+	copy(block[:], "teleaudt")
+	binary.BigEndian.PutUint64(block[8:], 1000)
+	b.Encrypt(block[:], block[:])
+	if got, want := x.id(seqKey(1000)), hex.EncodeToString(block[:]); got != want {
+		t.Errorf("the id of event 1000 is %s, was %s", got, want)
+	}
+	if _, ok := x.key(x.id(seqKey(0))); ok {
+		t.Errorf("sequence number 0 is accepted")
 	}
 }

@@ -1,82 +1,48 @@
 package audit
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/telederm/telederm/internal/audit/auditstore"
 )
 
-// row is an event as stored: the columns of the event table.
-type row struct {
-	seq               int64
-	recorded, started int64 // µs since the Unix epoch
-	action, typ       string
-	status            int
-	client, subject   string
-	who, patient      string
-	source, requestID string
-	detail            string
-	entities          string // JSON array of the Type/ids touched, or ""
-}
-
 // newRow normalises a queued event for storage: references local to base
-// become Type/id, and the failure detail loses the values it quotes.
-func newRow(it *item, base string) row {
+// become Type/id (without repeats), and the failure detail loses the
+// values it quotes.
+func newRow(it *item, base string) auditstore.Row {
 	e := &it.e
 	started := e.Time
 	if started.IsZero() {
 		started = it.recorded
 	}
-	r := row{
-		recorded: it.recorded.UnixMicro(), started: started.UnixMicro(),
-		action: e.Action, typ: e.Type, status: e.Status,
-		client: e.ClientID, subject: e.Subject, patient: e.Patient,
-		source: e.Source, requestID: e.RequestID, detail: redact(e.Detail),
+	r := auditstore.Row{
+		Recorded: it.recorded.UnixMicro(), Started: started.UnixMicro(),
+		Action: e.Action, Type: e.Type, Status: e.Status,
+		Client: e.ClientID, Subject: e.Subject, Patient: e.Patient,
+		Source: e.Source, RequestID: e.RequestID, Detail: redact(e.Detail),
 	}
 	if ref, ok := localRef(e.FHIRUser, base); ok {
-		r.who = ref
+		r.Who = ref
 	} else {
-		r.who = e.FHIRUser
+		r.Who = e.FHIRUser
 	}
-	var refs []string
 	var seen map[string]bool // for long lists (a search page); short ones are scanned
 	if len(e.Entities) > 16 {
 		seen = make(map[string]bool, len(e.Entities))
 	}
 	for _, s := range e.Entities {
 		ref, ok := localRef(s, base)
-		if !ok || seen[ref] || (seen == nil && slices.Contains(refs, ref)) {
+		if !ok || seen[ref] || (seen == nil && slices.Contains(r.Entities, ref)) {
 			continue
 		}
 		if seen != nil {
 			seen[ref] = true
 		}
-		refs = append(refs, ref)
-	}
-	if len(refs) > 0 {
-		b := []byte{'['}
-		for i, ref := range refs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '"') // a Type/id needs no escaping
-			b = append(b, ref...)
-			b = append(b, '"')
-		}
-		r.entities = string(append(b, ']'))
+		r.Entities = append(r.Entities, ref)
 	}
 	return r
-}
-
-// touched reads the entities column back.
-func touched(entities string) ([]string, error) {
-	if entities == "" {
-		return nil, nil
-	}
-	var refs []string
-	err := json.Unmarshal([]byte(entities), &refs)
-	return refs, err
 }
 
 // localRef reduces "Type/id", "Type/id/_history/3" or "<base>/Type/id" to

@@ -16,6 +16,7 @@ import (
 
 	"github.com/telederm/telederm/fhir"
 	"github.com/telederm/telederm/fhir/search"
+	"github.com/telederm/telederm/internal/audit/auditstore"
 	"github.com/telederm/telederm/internal/rest"
 )
 
@@ -28,7 +29,7 @@ const (
 
 // SearchAuditEvents answers GET AuditEvent?...: a searchset Bundle of the
 // matching events, newest first unless _sort=date, paged by a cursor that
-// names the last event of the page (recorded time and sequence number),
+// names the last event of the page (recorded time and id),
 // so pages neither repeat nor skip events as the trail grows. Unknown
 // parameters are ignored (listed in a warning, left out of the links), or
 // refused when strict. The response touches nothing, like a read.
@@ -65,7 +66,7 @@ func (t *Trail) SearchAuditEvents(ctx context.Context, params url.Values, strict
 		}
 		return t.internalError(ctx, "search", err)
 	}
-	after, ok := parseCursor(q.Cursor)
+	after, ok := t.parseCursor(q.Cursor)
 	if !ok {
 		return fail(fhir.CodeValue, cursorParam, "not a paging position of this server; follow the links of a searchset")
 	}
@@ -86,7 +87,7 @@ func (t *Trail) SearchAuditEvents(ctx context.Context, params url.Values, strict
 	if len(rows) > q.Count {
 		rows = rows[:q.Count]
 		last := rows[len(rows)-1]
-		next = formatCursor(last.recorded, last.seq)
+		next = t.formatCursor(last)
 	}
 
 	b := searchset{ResourceType: "Bundle", ID: bundleID(), Type: "searchset", Total: total,
@@ -106,7 +107,7 @@ func (t *Trail) SearchAuditEvents(ctx context.Context, params url.Values, strict
 		if err != nil {
 			return t.internalError(ctx, "search", err)
 		}
-		b.Entry = append(b.Entry, bundleEntry{FullURL: t.opts.BaseURL + "/AuditEvent/" + t.ids.id(rows[i].seq),
+		b.Entry = append(b.Entry, bundleEntry{FullURL: t.opts.BaseURL + "/AuditEvent/" + t.ids.id(rows[i].Key),
 			Resource: body, Search: &entrySearch{Mode: "match"}})
 	}
 	if warnings != nil && len(warnings.Issue) > 0 {
@@ -143,66 +144,45 @@ func warn(o *fhir.Outcome, param, text string) *fhir.Outcome {
 	return o
 }
 
-// position is where a page starts: after the event recorded at recorded
-// with sequence number seq, in the order of the search.
-type position struct {
-	set           bool
-	recorded, seq int64
+// A cursor is the recorded time of the last event of a page and its id:
+// what the store pages from, in a form that reveals no more than the
+// event itself.
+func (t *Trail) formatCursor(r auditstore.Row) string {
+	return strconv.FormatInt(r.Recorded, 10) + "." + t.ids.id(r.Key)
 }
 
-func formatCursor(recorded, seq int64) string { return fmt.Sprintf("%d.%d", recorded, seq) }
-
-func parseCursor(s string) (position, bool) {
+// parseCursor reads a cursor: nil for none, false for one this trail did
+// not write.
+func (t *Trail) parseCursor(s string) (*auditstore.Position, bool) {
 	if s == "" {
-		return position{}, true
+		return nil, true
 	}
-	a, b, ok := strings.Cut(s, ".")
-	r, err1 := strconv.ParseInt(a, 10, 64)
-	n, err2 := strconv.ParseInt(b, 10, 64)
-	if !ok || err1 != nil || err2 != nil || n <= 0 {
-		return position{}, false
+	a, id, ok := strings.Cut(s, ".")
+	r, err := strconv.ParseInt(a, 10, 64)
+	if !ok || err != nil {
+		return nil, false
 	}
-	return position{set: true, recorded: r, seq: n}, true
+	key, ok := t.ids.key(id)
+	if !ok {
+		return nil, false
+	}
+	return &auditstore.Position{Recorded: r, Key: key}, true
 }
 
 // page reads up to count+1 events (the extra one says there is a next
-// page) in (recorded, seq) order from after.
-func (t *Trail) page(ctx context.Context, cond where, after position, ascending bool, count int) ([]row, error) {
-	if count <= 0 {
+// page) in (recorded, key) order from after.
+func (t *Trail) page(ctx context.Context, cond auditstore.Cond, after *auditstore.Position, ascending bool, count int) ([]auditstore.Row, error) {
+	if count <= 0 || cond.Kind == auditstore.KindNone {
 		return nil, nil
 	}
-	order, cmp := "DESC", "<"
-	if ascending {
-		order, cmp = "ASC", ">"
-	}
-	sql := "SELECT " + eventColumns + " FROM event e WHERE " + cond.sql
-	args := append([]any(nil), cond.args...)
-	if after.set {
-		sql += " AND (e.recorded, e.seq) " + cmp + " (?, ?)"
-		args = append(args, after.recorded, after.seq)
-	}
-	sql += " ORDER BY e.recorded " + order + ", e.seq " + order + " LIMIT ?"
-	args = append(args, count+1)
-	rs, err := t.r.QueryContext(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	var out []row
-	for rs.Next() {
-		r, err := scanRow(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rs.Err()
+	return t.store.Page(ctx, cond, after, ascending, count+1)
 }
 
-func (t *Trail) count(ctx context.Context, cond where) (int, error) {
-	var n int
-	err := t.r.QueryRowContext(ctx, "SELECT count(*) FROM event e WHERE "+cond.sql, cond.args...).Scan(&n)
-	return n, err
+func (t *Trail) count(ctx context.Context, cond auditstore.Cond) (int, error) {
+	if cond.Kind == auditstore.KindNone {
+		return 0, nil
+	}
+	return t.store.Count(ctx, cond)
 }
 
 // searchURL is the link to a page: the canonical parameters and a cursor.

@@ -2,29 +2,17 @@ package audit
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the SQLite driver the main store uses too
+	"github.com/telederm/telederm/internal/audit/auditstore"
 )
-
-// FileName is the audit database Open creates in the data directory: a
-// file of its own, so its writer never waits for the main store's.
-const FileName = "audit.db"
-
-// walAutoCheckpointPages: see open.
-const walAutoCheckpointPages = 25000
 
 // Options tune a Trail. The zero value is a good default but for BaseURL.
 type Options struct {
@@ -32,18 +20,19 @@ type Options struct {
 	// observer of every event, and the base of fullUrl and paging links.
 	BaseURL string
 	// SyncFull fsyncs every batch (survives an OS crash, not only a
-	// process crash), as the main store's --sync full.
+	// process crash), as the main store's --sync full. SQLite only.
 	SyncFull bool
 	// QueueSize is how many events may wait for the writer before Record
 	// blocks; 0 means 8192.
 	QueueSize int
-	// MaxBatch is the most events written in one transaction; 0 means 1000.
+	// MaxBatch is the most events appended to the store at once (one
+	// transaction on SQLite); 0 means 1000.
 	MaxBatch int
 	// Linger is how long the writer lets events gather after the first of
 	// a batch before it commits; 0 means 5ms. Flush and Close wait as long.
 	Linger time.Duration
-	// Readers caps the connections serving reads and searches; 0 means
-	// max(2, GOMAXPROCS).
+	// Readers caps the SQLite connections serving reads and searches; 0
+	// means max(2, GOMAXPROCS).
 	Readers int
 	Logger  *slog.Logger
 }
@@ -69,24 +58,15 @@ func (o Options) withDefaults() Options {
 }
 
 // Trail is the audit trail: a Recorder whose events a background writer
-// appends to dir/audit.db, and the reader of those events as AuditEvent
+// appends to its store, and the reader of those events as AuditEvent
 // resources (rest.AuditTrail). It is safe for concurrent use.
 type Trail struct {
 	opts   Options
 	log    *slog.Logger
+	store  auditstore.Store
 	ids    ids
 	params params           // the search parameters the trail answers
 	now    func() time.Time // the clock of recorded times; tests set it
-
-	w, r *sql.DB // one writer connection; a pool of query-only readers
-	// The writer's connection, held for the trail's life, and its insert
-	// statement at the driver level (writer.go says why).
-	wc   *sql.Conn
-	ins  driver.StmtExecContext
-	args []driver.NamedValue
-	// The writer's own: the last event written, the last folded into ix,
-	// how many may wait unfolded and when to fold next.
-	lastSeq, folded, foldEvery, foldNext int64
 
 	// mu is held shared by Record while it queues, exclusively by Close
 	// while it marks the trail closed: no event is queued after the
@@ -116,7 +96,7 @@ type Stats struct {
 	// Waited counts the Record calls that found the queue full and waited
 	// for the writer (back-pressure on the request path).
 	Waited  int64
-	Batches int64 // transactions committed
+	Batches int64 // batches committed
 	// Lost counts events that could not be written before Close gave up
 	// on a failing database; Late those recorded after Close.
 	Lost, Late int64
@@ -126,85 +106,35 @@ type counters struct {
 	queued, written, waited, batches, lost, late atomic.Int64
 }
 
-// Open opens, or creates, dir/audit.db and starts the writer.
+// Open opens, or creates, dir/audit.db and starts the writer: the trail
+// of one process, as the embedded store has it.
 func Open(ctx context.Context, dir string, opts Options) (*Trail, error) {
 	opts = opts.withDefaults()
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("audit: create data directory: %w", err)
+	s, err := openSQLite(ctx, dir, opts)
+	if err != nil {
+		return nil, err
 	}
-	path := filepath.Join(dir, FileName)
-	if strings.ContainsRune(path, '?') {
-		return nil, fmt.Errorf("audit: database path %q must not contain '?'", path)
+	t, err := OpenStore(s, opts)
+	if err != nil {
+		return nil, errors.Join(err, s.Close())
 	}
-	t := &Trail{opts: opts, log: opts.Logger, params: newParams(), now: time.Now, foldEvery: foldEvents, queue: make(chan item, opts.QueueSize),
-		closing: make(chan struct{}), hurry: make(chan struct{}, 1), stopped: make(chan struct{})}
-	t.full = min(opts.MaxBatch, max(1, opts.QueueSize/2))
-	if err := t.open(ctx, path); err != nil {
-		return nil, errors.Join(err, t.closeDBs())
-	}
-	go t.run()
 	return t, nil
 }
 
-func (t *Trail) open(ctx context.Context, path string) error {
-	durability := "NORMAL"
-	if t.opts.SyncFull {
-		durability = "FULL"
-	}
-	w := url.Values{}
-	w.Set("_busy_timeout", "5000")
-	w.Set("_journal_mode", "WAL")
-	w.Set("_synchronous", durability)
-	w.Set("_txlock", "immediate")
-	var err error
-	if t.w, err = sql.Open("sqlite3", path+"?"+w.Encode()); err != nil {
-		return fmt.Errorf("audit: open %s: %w", path, err)
-	}
-	t.w.SetMaxOpenConns(1)
-	t.w.SetMaxIdleConns(1)
-	t.w.SetConnMaxLifetime(0)
-	t.w.SetConnMaxIdleTime(0)
-	var mode string
-	if err := t.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return fmt.Errorf("audit: open %s: %w", path, err)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("audit: %s: journal mode is %q, want wal (is the file system local?)", path, mode)
-	}
-	key, err := migrate(ctx, t.w)
+// OpenStore starts a trail, and its writer, on a store: with a store
+// several processes share, each process's trail sees the events of all.
+// Close closes the store.
+func OpenStore(s auditstore.Store, opts Options) (*Trail, error) {
+	opts = opts.withDefaults()
+	x, err := newIDs(s.IDKey())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if t.ids, err = newIDs(key); err != nil {
-		return err
-	}
-	if err := t.w.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0), "+folded+" FROM event").Scan(&t.lastSeq, &t.folded); err != nil {
-		return fmt.Errorf("audit: read the last event: %w", err)
-	}
-	t.foldNext = t.folded + t.foldEvery
-	if t.wc, err = t.w.Conn(ctx); err != nil {
-		return fmt.Errorf("audit: writer connection: %w", err)
-	}
-	// SQLite folds the WAL into the file inside whichever commit passes
-	// the threshold, syncing the file: every 1,000 pages by default, which
-	// the index folds (fold.go) pass every few seconds under load. 25,000
-	// pages (100 MiB) measured 15% less writer time per event; Close
-	// empties the WAL.
-	if _, err := t.wc.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walAutoCheckpointPages)); err != nil {
-		return fmt.Errorf("audit: set checkpoint threshold: %w", err)
-	}
-	if err := t.prepareInsert(ctx); err != nil {
-		return err
-	}
-	r := url.Values{}
-	r.Set("_busy_timeout", "5000")
-	r.Set("_query_only", "1")
-	if t.r, err = sql.Open("sqlite3", path+"?"+r.Encode()); err != nil {
-		return fmt.Errorf("audit: open readers: %w", err)
-	}
-	t.r.SetMaxOpenConns(t.opts.Readers)
-	t.r.SetMaxIdleConns(t.opts.Readers)
-	return nil
+	t := &Trail{opts: opts, log: opts.Logger, store: s, ids: x, params: newParams(), now: time.Now, queue: make(chan item, opts.QueueSize),
+		closing: make(chan struct{}), hurry: make(chan struct{}, 1), stopped: make(chan struct{})}
+	t.full = min(opts.MaxBatch, max(1, opts.QueueSize/2))
+	go t.run()
+	return t, nil
 }
 
 // Stats returns the counters so far.
@@ -261,26 +191,5 @@ func (t *Trail) Close() error {
 	if n := t.stats.lost.Load(); n > 0 {
 		err = fmt.Errorf("audit: %d events could not be written", n)
 	}
-	// Fold the WAL into the file, so that a copy of audit.db alone is
-	// complete once the server has stopped.
-	if _, cerr := t.wc.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); cerr != nil {
-		err = errors.Join(err, fmt.Errorf("audit: checkpoint: %w", cerr))
-	}
-	return errors.Join(err, t.closeDBs())
-}
-
-func (t *Trail) closeDBs() error {
-	var errs []error
-	if t.wc != nil {
-		if t.ins != nil {
-			errs = append(errs, t.wc.Raw(func(any) error { return t.ins.(driver.Stmt).Close() }))
-		}
-		errs = append(errs, t.wc.Close())
-	}
-	for _, db := range []*sql.DB{t.r, t.w} {
-		if db != nil {
-			errs = append(errs, db.Close())
-		}
-	}
-	return errors.Join(errs...)
+	return errors.Join(err, t.store.Close())
 }

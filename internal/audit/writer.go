@@ -2,47 +2,10 @@ package audit
 
 import (
 	"context"
-	"database/sql/driver"
-	"errors"
-	"fmt"
 	"time"
+
+	"github.com/telederm/telederm/internal/audit/auditstore"
 )
-
-// insertEvent is the writer's statement, one row per event. Inserting a
-// batch from one JSON array (json_each) was measured slower: extracting
-// the columns cost SQLite more than binding them one by one.
-const insertEvent = `INSERT INTO event (recorded, started, action, resource_type, status, client, subject, who,
-	patient, source, request_id, detail, entities) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
-
-// insertColumns is how many values insertEvent takes (write's list).
-const insertColumns = 13
-
-// prepareInsert prepares insertEvent on the writer's connection at the
-// driver level. database/sql checks and converts every argument and takes
-// its locks on each Exec; for a dozen arguments per event that was a
-// quarter of the writer's time.
-func (t *Trail) prepareInsert(ctx context.Context) error {
-	return t.wc.Raw(func(dc any) error {
-		p, ok := dc.(driver.ConnPrepareContext)
-		if !ok {
-			return fmt.Errorf("audit: the SQLite driver does not prepare with a context")
-		}
-		st, err := p.PrepareContext(ctx, insertEvent)
-		if err != nil {
-			return fmt.Errorf("audit: prepare: %w", err)
-		}
-		ins, ok := st.(driver.StmtExecContext)
-		if !ok || st.NumInput() != insertColumns {
-			return errors.Join(fmt.Errorf("audit: the SQLite driver cannot run the insert statement as written"), st.Close())
-		}
-		t.ins = ins
-		t.args = make([]driver.NamedValue, st.NumInput())
-		for i := range t.args {
-			t.args[i].Ordinal = i + 1
-		}
-		return nil
-	})
-}
 
 // Record queues e for the writer and returns at once, unless the queue is
 // full: then it waits for the writer, as nothing may be dropped (Stats
@@ -80,8 +43,8 @@ func (t *Trail) wake() {
 	}
 }
 
-// run is the writer: it takes events off the queue in batches and commits
-// each batch in one transaction, until Close closes the queue. It wakes
+// run is the writer: it takes events off the queue in batches and appends
+// each batch to the store, until Close closes the queue. It wakes
 // once per batch: after the first event it sleeps for the linger time
 // while Record fills the queue, instead of waking for every event (each
 // wake is a trip through the scheduler, which cost the request path more
@@ -89,7 +52,7 @@ func (t *Trail) wake() {
 func (t *Trail) run() {
 	defer close(t.stopped)
 	batch := make([]item, 0, t.opts.MaxBatch)
-	defer t.fold() // leave nothing to fold at the next start
+	rows := make([]auditstore.Row, 0, t.opts.MaxBatch)
 	for {
 		it, ok := <-t.queue
 		if !ok {
@@ -100,13 +63,11 @@ func (t *Trail) run() {
 		}
 		batch = append(batch[:0], it)
 		open := t.drain(&batch)
-		t.commit(batch)
+		rows = t.commit(batch, rows[:0])
 		clear(batch) // drop references to the events' strings
+		clear(rows)
 		if !open {
 			return
-		}
-		if t.lastSeq >= t.foldNext {
-			t.fold()
 		}
 	}
 }
@@ -146,20 +107,22 @@ func (t *Trail) drain(batch *[]item) bool {
 	return true
 }
 
-// commit writes a batch, retrying while the database fails (a full disk,
-// say): requests then wait in Record rather than go unaudited. Once Close
-// has begun it tries a few times only, and counts what it could not write.
-// Flush barriers in the batch are released afterwards.
-func (t *Trail) commit(batch []item) {
-	n := 0
+// commit writes a batch, retrying while the store fails (a full disk, a
+// database out of reach): requests then wait in Record rather than go
+// unaudited. Once Close has begun it tries a few times only, and counts
+// what it could not write. Flush barriers in the batch are released
+// afterwards. Every attempt writes the same rows, keys included (see
+// auditstore.Store.Append). It returns rows, for the next batch.
+func (t *Trail) commit(batch []item, rows []auditstore.Row) []auditstore.Row {
 	for i := range batch {
 		if batch[i].done == nil {
-			n++
+			rows = append(rows, newRow(&batch[i], t.opts.BaseURL))
 		}
 	}
+	n := len(rows)
 	backoff := 50 * time.Millisecond
 	for attempt := 1; n > 0; attempt++ {
-		err := t.write(batch)
+		err := t.store.Append(context.Background(), rows)
 		if err == nil {
 			t.stats.written.Add(int64(n))
 			t.stats.batches.Add(1)
@@ -179,45 +142,5 @@ func (t *Trail) commit(batch []item) {
 			close(batch[i].done)
 		}
 	}
-}
-
-// write commits the events of a batch in one transaction.
-func (t *Trail) write(batch []item) error {
-	return t.wc.Raw(func(dc any) error {
-		ctx := context.Background() // no cancellation: the driver then runs each statement in place
-		begin, ok := dc.(driver.ConnBeginTx)
-		if !ok {
-			return fmt.Errorf("the SQLite driver does not begin with options")
-		}
-		tx, err := begin.BeginTx(ctx, driver.TxOptions{})
-		if err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		last := t.lastSeq
-		for i := range batch {
-			if batch[i].done != nil {
-				continue
-			}
-			r := newRow(&batch[i], t.opts.BaseURL)
-			for j, v := range [insertColumns]any{r.recorded, r.started, r.action, r.typ, int64(r.status), r.client, r.subject, r.who,
-				r.patient, r.source, r.requestID, r.detail, r.entities} {
-				t.args[j].Value = v
-			}
-			res, err := t.ins.ExecContext(ctx, t.args)
-			if err == nil {
-				last, err = res.LastInsertId()
-			}
-			if err != nil {
-				return errors.Join(fmt.Errorf("insert event: %w", err), tx.Rollback())
-			}
-		}
-		for j := range t.args { // drop the last event's strings
-			t.args[j].Value = nil
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		t.lastSeq = last
-		return nil
-	})
+	return rows
 }

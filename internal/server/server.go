@@ -170,7 +170,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	apiCfg := api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBundleBytes: cfg.MaxBundleBytes, Logger: log, Ready: repo.Ping}
 	var trail *audit.Trail
 	if !cfg.NoAudit {
-		trail, err = audit.Open(ctx, cfg.DataDir, audit.Options{BaseURL: cfg.BaseURL, SyncFull: cfg.SyncFull, Logger: log})
+		trail, err = openTrail(ctx, cfg, repo, log)
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("open audit trail: %w", err), repo.Close())
 		}

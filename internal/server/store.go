@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/internal/audit"
 	"github.com/telederm/telederm/internal/auth"
 	"github.com/telederm/telederm/internal/media"
 	"github.com/telederm/telederm/internal/rest"
@@ -70,6 +71,21 @@ func openAuthState(ctx context.Context, repo backend) (auth.State, error) {
 		return m.AuthState(ctx)
 	}
 	return nil, nil
+}
+
+// openTrail opens the audit trail: audit.db in the data directory with
+// the embedded store; with MongoDB, the database, so that AuditEvent
+// searches on any process see the events every process recorded.
+func openTrail(ctx context.Context, cfg Config, repo backend, log *slog.Logger) (*audit.Trail, error) {
+	opts := audit.Options{BaseURL: cfg.BaseURL, SyncFull: cfg.SyncFull, Logger: log}
+	if m, ok := repo.(*mongo.Leased); ok {
+		s, err := m.AuditStore(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return audit.OpenStore(s, opts)
+	}
+	return audit.Open(ctx, cfg.DataDir, opts)
 }
 
 // openMongo opens the MongoDB store with the subscription delivery lease,
