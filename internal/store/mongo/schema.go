@@ -99,6 +99,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.splitResources(ctx); err != nil {
 		return err
 	}
+	// Every type's collection that exists gets its indexes now too (one
+	// this version adds, or one an operator dropped), not only at this
+	// process's first write of the type.
+	types, err := s.storedTypes(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.ensureTypes(ctx, types); err != nil {
+		return err
+	}
 	// Written after the indexes, so a recorded version means they exist.
 	_, err = s.meta.UpdateOne(ctx, bson.D{{Key: "_id", Value: schemaDoc}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: SchemaVersion}}}}, options.UpdateOne().SetUpsert(true))
