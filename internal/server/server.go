@@ -143,6 +143,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	subs := subscription.New(subscription.Config{
 		BaseURL: cfg.BaseURL, Repo: repo, State: repo, Registry: reg, Egress: allow, Logger: log,
 		Restrict: cfg.Auth == "smart", CommitSignal: repo.CommitSignal, Timing: cfg.SubscriptionTiming,
+		Tokens: bindingTokens(repo),
 	})
 	checkers := published.WriteCheckers()
 	checkers["Subscription"] = subs

@@ -73,6 +73,16 @@ func openAuthState(ctx context.Context, repo backend) (auth.State, error) {
 	return nil, nil
 }
 
+// bindingTokens is where websocket binding tokens are kept: nil (the
+// process's memory) with the embedded store; with MongoDB, the database,
+// so that a token minted by one process binds a socket at any.
+func bindingTokens(repo backend) store.BindingTokens {
+	if m, ok := repo.(*mongo.Leased); ok {
+		return m
+	}
+	return nil
+}
+
 // openTrail opens the audit trail: audit.db in the data directory with
 // the embedded store; with MongoDB, the database, so that AuditEvent
 // searches on any process see the events every process recorded.

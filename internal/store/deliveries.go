@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+	"errors"
+	"time"
+)
 
 // Deliveries is the durable state of subscription delivery, kept in the
 // same database as the resources so that the commit log (Changes) and the
@@ -31,6 +35,14 @@ type Deliveries interface {
 	// were delivered; a number at or below the recorded one changes
 	// nothing.
 	MarkDelivered(ctx context.Context, sub string, number int64) error
+	// MarkSocketDelivered records that one server process (named by
+	// process, stable for its lifetime) sent the subscription's events up
+	// to number to the websockets bound at it. Every process delivers to
+	// its own sockets, so unlike MarkDelivered it is never fenced by a
+	// delivery role; the delivered number Progress and LoadDispatch
+	// report is the highest of every record. A number at or below the
+	// process's recorded one changes nothing.
+	MarkSocketDelivered(ctx context.Context, sub, process string, number int64) error
 	// SaveOwner records who wrote a version of a subscription (see Owner).
 	SaveOwner(ctx context.Context, sub string, o Owner) error
 	// Owners returns a subscription's owner records, newest version first.
@@ -85,3 +97,32 @@ type Owner struct {
 	// Grant is the owner's grant, encoded by the caller.
 	Grant []byte
 }
+
+// BindingTokens keeps websocket binding tokens ($get-ws-binding-token)
+// where every server process sharing the store finds them: a token
+// minted by one process binds a socket at any, once. A store used by
+// one process only need not have them (the tokens stay in memory).
+type BindingTokens interface {
+	// SaveBindingToken records a new token (and may forget expired ones).
+	SaveBindingToken(ctx context.Context, t BindingToken) error
+	// RedeemBindingToken uses the token keyed key once, across every
+	// process: the first call gets it, later ones ErrTokenUsed. A token
+	// not (or no longer) recorded is ErrNotFound; one expired at now is
+	// ErrTokenExpired, and is not used up.
+	RedeemBindingToken(ctx context.Context, key string, now time.Time) (BindingToken, error)
+}
+
+// BindingToken is a websocket binding token as stored. Key identifies it
+// (the caller's hash of the token: the token itself is not stored).
+type BindingToken struct {
+	Key           string
+	Subscriptions []string
+	Expires       time.Time
+}
+
+var (
+	// ErrTokenUsed: the binding token was redeemed before.
+	ErrTokenUsed = errors.New("store: binding token already used")
+	// ErrTokenExpired: the binding token has expired.
+	ErrTokenExpired = errors.New("store: binding token expired")
+)

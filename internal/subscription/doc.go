@@ -21,13 +21,16 @@
 //     entry of its own, not a test per subscription.
 //   - worker.go, deliver.go, render.go, status.go: one worker per live
 //     subscription delivers its events in number order, at least once
-//     (marked delivered only after a 2xx, or after a websocket took
-//     them), with handshake, heartbeats, max-count, timeout, and retries
+//     (marked delivered only after a 2xx; websocket events go out from
+//     socketfeed.go, marked once a socket took them), with handshake, heartbeats, max-count, timeout, and retries
 //     with exponential back-off and jitter. The worker writes the
 //     subscription's status (active, error with its text, off at end) as
 //     new versions through the REST layer.
-//   - ws.go, ops.go: the websocket channel's hooks (wsock.Hub) and the
-//     operations $status, $events and $get-ws-binding-token.
+//   - ws.go, socketfeed.go, tokens.go, ops.go: the websocket channel's
+//     hooks (wsock.Hub), each process's delivery to the sockets bound at
+//     it (whether or not it runs the workers), the binding tokens (in the
+//     store when several processes share it), and the operations
+//     $status, $events and $get-ws-binding-token.
 //
 // What a subscriber may see: with authorization on, a change that the
 // subscription's owner may not read (by the rest layer's read rules:

@@ -38,7 +38,11 @@ type Config struct {
 	// CommitSignal, when set, returns a channel closed at the next commit,
 	// so the dispatcher wakes at once instead of at its next poll.
 	CommitSignal func() <-chan struct{}
-	Timing       Timing
+	// Tokens, when set, keeps the websocket binding tokens, so that
+	// several processes sharing the store accept each other's (nil: in
+	// this process's memory).
+	Tokens store.BindingTokens
+	Timing Timing
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -59,8 +63,8 @@ type Timing struct {
 	// subscription sets no backport-max-count (100).
 	MaxCount int
 	// Poll is how often the dispatcher looks for changes when no commit
-	// signal woke it (1s), and how often a websocket subscription with
-	// undelivered events checks for a bound socket.
+	// signal woke it (1s), and how often a process with bound websockets
+	// looks for their subscriptions' new events when nothing woke it.
 	Poll time.Duration
 	// TokenTTL is how long a websocket binding token is valid (5m).
 	TokenTTL time.Duration
@@ -123,6 +127,13 @@ type Manager struct {
 	mu      sync.Mutex
 	workers map[string]*worker
 
+	// feedsMu guards feeds: one per subscription with websockets bound
+	// at this process (socketfeed.go).
+	feedsMu sync.Mutex
+	feeds   map[string]*socketFeed
+	// process names this process's websocket delivery records.
+	process string
+
 	// The dispatcher's own state, touched only by its goroutine.
 	cursor int64
 	index  *matchIndex
@@ -153,10 +164,16 @@ func New(cfg Config) *Manager {
 		ix:      search.NewIndexer(reg, cfg.BaseURL),
 		owners:  map[string]cachedOwner{},
 		workers: map[string]*worker{},
+		feeds:   map[string]*socketFeed{},
+		process: processName(),
 		index:   newMatchIndex(),
 	}
 	m.clients = clientCache{policy: cfg.Egress, clients: map[time.Duration]*http.Client{}}
-	m.hub = wsock.NewHub(cfg.Now, wsock.WithAuthorize(m.authorizeBind), wsock.WithHandshake(m.wsHandshake))
+	hubOpts := []wsock.Option{wsock.WithAuthorize(m.authorizeBind), wsock.WithHandshake(m.wsHandshake)}
+	if cfg.Tokens != nil {
+		hubOpts = append(hubOpts, wsock.WithTokens(sharedTokens{m}))
+	}
+	m.hub = wsock.NewHub(cfg.Now, hubOpts...)
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m
 }

@@ -176,7 +176,10 @@ func (m *Manager) opWSToken(ctx context.Context, id string, params url.Values, b
 			return fail(http.StatusUnprocessableEntity, fhir.CodeBusinessRule, fmt.Sprintf("Subscription/%s is %s", sid, s.spec.Status), "id")
 		}
 	}
-	tok, expires := m.hub.IssueToken(ids, m.timing.TokenTTL)
+	tok, expires, err := m.issueToken(ctx, ids)
+	if err != nil {
+		return m.opFailed(ctx, "$get-ws-binding-token", err)
+	}
 	ps := []map[string]any{
 		{"name": "token", "valueString": tok},
 		{"name": "expiration", "valueDateTime": expires.UTC().Format(time.RFC3339)},

@@ -83,10 +83,14 @@ func (m *Manager) workerOf(id string) *worker {
 	return m.workers[id]
 }
 
-// poke nudges a subscription's worker, if it has one.
+// poke nudges a subscription's worker and this process's socket feed,
+// if it has them: it has new events.
 func (m *Manager) poke(id string) {
 	if w := m.workerOf(id); w != nil {
 		w.poke()
+	}
+	if f := m.feedOf(id); f != nil {
+		f.poke()
 	}
 }
 
@@ -189,7 +193,7 @@ func (w *worker) step(ctx context.Context) time.Duration {
 	if now.Before(w.nextTry) {
 		d = w.nextTry.Sub(now)
 	} else if spec.Channel == WebSocket {
-		d = w.stepWebSocket(ctx, spec, now)
+		d = w.stepWebSocket(ctx, spec)
 	} else {
 		d = w.stepRestHook(ctx, spec, now)
 	}
@@ -260,59 +264,15 @@ func (w *worker) stepRestHook(ctx context.Context, spec *Spec, now time.Time) ti
 	return forever
 }
 
-// stepWebSocket: the subscription is active at once (its handshake goes
-// to each socket that binds); events go to the bound sockets, and wait
-// while none is bound.
-func (w *worker) stepWebSocket(ctx context.Context, spec *Spec, now time.Time) time.Duration {
-	m := w.m
+// stepWebSocket: the subscription is active at once. Its handshake and
+// events go to the sockets of each process from that process's feed
+// (socketfeed.go), holder of the delivery lease or not.
+func (w *worker) stepWebSocket(ctx context.Context, spec *Spec) time.Duration {
 	if spec.Status != statusActive {
 		if !w.setStatus(ctx, []string{statusRequested, statusError}, statusActive, "") {
-			return m.timing.RetryMin
+			return w.m.timing.RetryMin
 		}
 		return 0
-	}
-	prog, err := m.cfg.State.Progress(ctx, spec.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return w.internalError(ctx, "read delivery progress", err)
-	}
-	pending := prog.Delivered < prog.Events
-	if m.hub.Bound(spec.ID) == 0 {
-		if pending || spec.Heartbeat > 0 {
-			return m.timing.Poll
-		}
-		return forever
-	}
-	if pending {
-		evs, err := m.cfg.State.Events(ctx, spec.ID, prog.Delivered+1, prog.Events, m.maxCount(spec))
-		if err != nil || len(evs) == 0 {
-			return w.internalError(ctx, "read queued events", errors.Join(err, fmt.Errorf("%d events", len(evs))))
-		}
-		msg := []byte("ping " + spec.ID) // R4: a ping says "something happened"
-		if spec.Topic != nil {
-			if msg, err = m.deliveryBundle(ctx, spec, evs, prog.Events); err != nil {
-				return w.internalError(ctx, "render a notification", err)
-			}
-		}
-		if m.hub.Send(ctx, spec.ID, msg) == 0 {
-			return m.timing.Poll // the sockets went away; keep the events
-		}
-		if err := m.cfg.State.MarkDelivered(ctx, spec.ID, evs[len(evs)-1].Number); err != nil {
-			return w.internalError(ctx, "record a delivery", err)
-		}
-		w.lastSent = now
-		return 0
-	}
-	if spec.Heartbeat > 0 && spec.Topic != nil {
-		if !now.Before(w.lastSent.Add(spec.Heartbeat)) {
-			b, err := m.statusBundle(spec, notify.Heartbeat, prog.Events)
-			if err != nil {
-				return w.internalError(ctx, "render a heartbeat", err)
-			}
-			if m.hub.Send(ctx, spec.ID, b) > 0 {
-				w.lastSent = now
-			}
-		}
-		return max(w.lastSent.Add(spec.Heartbeat).Sub(m.now()), time.Millisecond)
 	}
 	return forever
 }

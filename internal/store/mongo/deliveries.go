@@ -179,6 +179,9 @@ func (s *Store) loadDispatch(ctx context.Context) ([]store.SubscriptionState, er
 	for _, d := range dels {
 		delivered[d.Sub] = d.N
 	}
+	if err := s.addSocketDelivered(ctx, delivered); err != nil {
+		return nil, err
+	}
 	states := make([]store.SubscriptionState, 0, len(docs))
 	counts := make(map[string]int64, len(docs))
 	for _, d := range docs {
@@ -316,7 +319,11 @@ func (s *Store) Progress(ctx context.Context, sub string) (store.SubscriptionSta
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return store.SubscriptionState{}, fmt.Errorf("mongo: deliveries of %s: %w", sub, err)
 	}
-	return d.state(del.N), nil
+	ws, err := s.socketDeliveredOf(ctx, sub)
+	if err != nil {
+		return store.SubscriptionState{}, err
+	}
+	return d.state(max(del.N, ws)), nil
 }
 
 // Events returns a subscription's events numbered from..to with their

@@ -225,6 +225,10 @@ func (l *Leased) MarkDelivered(ctx context.Context, sub string, number int64) er
 	return l.Store.MarkDelivered(ctx, sub, number)
 }
 
+// MarkSocketDelivered is the Store's, for every process: each delivers
+// to the websockets bound at it, holder or not. Only the rest-hook
+// deliveries, which one process makes, are fenced (MarkDelivered).
+
 // Close releases the lease (another process can take it at once) and
 // closes the Store.
 func (l *Leased) Close() error {

@@ -167,6 +167,12 @@ func (s *Store) MarkDelivered(ctx context.Context, sub string, number int64) err
 	})
 }
 
+// MarkSocketDelivered is MarkDelivered: the embedded store has one
+// process, whose websocket deliveries are the only ones.
+func (s *Store) MarkSocketDelivered(ctx context.Context, sub, _ string, number int64) error {
+	return s.MarkDelivered(ctx, sub, number)
+}
+
 // SaveOwner records who wrote a subscription version.
 func (s *Store) SaveOwner(ctx context.Context, sub string, o store.Owner) error {
 	return s.writeTx(ctx, "save owner", func(ctx context.Context, tx *sql.Tx) error {

@@ -33,6 +33,7 @@ func RunDeliveriesTests(t *testing.T, newBackend func(t *testing.T) Backend) {
 		{"UnknownSubscription", testDispatchUnknown},
 		{"Delivered", testMarkDelivered},
 		{"DeliveredWhileDispatching", testDeliveredWhileDispatching},
+		{"SocketDelivered", testSocketDelivered},
 		{"Owners", testOwners},
 	}
 	for _, tt := range tests {
@@ -173,6 +174,60 @@ func testMarkDelivered(t *testing.T, b Backend) {
 	}
 	if p, _ := b.Progress(ctx, "s"); p.Delivered != 2 || p.Events != 3 {
 		t.Fatalf("progress %+v, want 2 of 3 delivered", p)
+	}
+}
+
+// testSocketDelivered: websocket deliveries recorded by several
+// processes and the worker's raise one delivered number, the highest of
+// them, seen by Progress and LoadDispatch, and never lowered.
+func testSocketDelivered(t *testing.T, b Backend) {
+	ctx := t.Context()
+	cs := changesOf(t, b, write("Patient", "p", 1, minute(1)))
+	var evs []store.Event
+	for range 4 {
+		evs = append(evs, store.Event{Subscription: "s", Seq: cs[0].Seq})
+	}
+	subs := []store.SubscriptionState{{ID: "s", Version: 1, Live: true}, {ID: "t", Version: 1, Live: true}}
+	if err := b.Dispatch(ctx, store.Dispatch{Cursor: cs[0].Seq, Subscriptions: subs, Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	delivered := func() (progress, loaded int64) {
+		t.Helper()
+		p, err := b.Progress(ctx, "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, states, err := b.LoadDispatch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range states {
+			if st.ID == "s" {
+				loaded = st.Delivered
+			} else if st.Delivered != 0 {
+				t.Errorf("subscription %s: delivered %d, want 0 (the marks were for s)", st.ID, st.Delivered)
+			}
+		}
+		return p.Delivered, loaded
+	}
+	steps := []struct {
+		mark func() error
+		want int64
+	}{
+		{func() error { return b.MarkSocketDelivered(ctx, "s", "process-a", 2) }, 2},
+		{func() error { return b.MarkSocketDelivered(ctx, "s", "process-b", 1) }, 2},
+		{func() error { return b.MarkSocketDelivered(ctx, "s", "process-a", 1) }, 2}, // never lowered
+		{func() error { return b.MarkDelivered(ctx, "s", 1) }, 2},
+		{func() error { return b.MarkSocketDelivered(ctx, "s", "process-b", 3) }, 3},
+		{func() error { return b.MarkDelivered(ctx, "s", 4) }, 4},
+	}
+	for i, st := range steps {
+		if err := st.mark(); err != nil {
+			t.Fatalf("mark %d: %v", i, err)
+		}
+		if p, l := delivered(); p != st.want || l != st.want {
+			t.Fatalf("after mark %d: Progress says %d delivered, LoadDispatch %d; want %d", i, p, l, st.want)
+		}
 	}
 }
 

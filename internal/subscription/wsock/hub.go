@@ -56,6 +56,7 @@ type options struct {
 	handshake      func(ctx context.Context, subscriptionID string) ([][]byte, error)
 	originPatterns []string
 	writeTimeout   time.Duration
+	tokens         Tokens
 }
 
 // WithAuthorize sets the check for the R4 "bind ID" flow: it gets the

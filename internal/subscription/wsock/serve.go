@@ -115,7 +115,7 @@ func (h *Hub) bindWithToken(ctx context.Context, c *conn, tok string) *refusal {
 	if tok == "" {
 		return refuse("bind-with-token needs a token: \"bind-with-token: TOKEN\"")
 	}
-	subs, expires, err := h.redeem(tok)
+	subs, expires, err := h.redeem(ctx, tok)
 	if err != nil {
 		return refuse("%v", err)
 	}
