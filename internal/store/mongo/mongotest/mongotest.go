@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -54,6 +55,37 @@ func URI() (string, error) {
 		return "", startEr
 	}
 	return withDatabase(baseURI, fmt.Sprintf("t%d_%d", os.Getpid(), dbs.Add(1))), nil
+}
+
+// Transactions reports whether the tests' deployment has multi-document
+// transactions (a replica set or mongos: hello says so); FerretDB has
+// none. why names the deployment, for a skip message.
+func Transactions() (ok bool, why string, err error) {
+	once.Do(start)
+	if startEr != nil {
+		return false, "", startEr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := mongo.Connect(options.Client().ApplyURI(baseURI))
+	if err != nil {
+		return false, "", err
+	}
+	defer c.Disconnect(ctx)
+	var hello struct {
+		SetName string `bson:"setName"`
+		Msg     string `bson:"msg"`
+	}
+	if err := c.Database("admin").RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&hello); err != nil {
+		return false, "", err
+	}
+	if hello.SetName != "" || hello.Msg == "isdbgrid" {
+		return true, "", nil
+	}
+	if os.Getenv(EnvURI) == "" {
+		return false, "the in-process FerretDB has no multi-document transactions", nil
+	}
+	return false, EnvURI + " names a standalone server, which has no multi-document transactions", nil
 }
 
 // withDatabase puts the database name in a URI's path, keeping its
