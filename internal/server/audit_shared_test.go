@@ -2,13 +2,10 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/telederm/telederm/internal/audit"
 	"github.com/telederm/telederm/internal/server"
+	"github.com/telederm/telederm/internal/server/servertest"
 	"github.com/telederm/telederm/internal/store/mongo/mongotest"
 )
 
@@ -36,19 +34,7 @@ func TestTwoProcessesShareTheAuditTrail(t *testing.T) {
 	var dirs []string
 	start := func() string {
 		dirs = append(dirs, t.TempDir())
-		app, err := server.Open(context.Background(), server.Config{DataDir: dirs[len(dirs)-1], BaseURL: public, Store: uri, Auth: "off",
-			NoWorkflow: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := httptest.NewServer(app.Handler())
-		t.Cleanup(func() {
-			ts.Close()
-			if err := app.Close(); err != nil {
-				t.Errorf("close: %v", err)
-			}
-		})
-		return ts.URL
+		return servertest.Process(t, server.Config{DataDir: dirs[len(dirs)-1], BaseURL: public, Store: uri, Auth: "off", NoWorkflow: true})
 	}
 	a, b := start(), start()
 	defer func() { // the trail is the database's alone

@@ -1,17 +1,14 @@
 package server_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/telederm/telederm/internal/auth"
 	"github.com/telederm/telederm/internal/server"
+	"github.com/telederm/telederm/internal/server/servertest"
 	"github.com/telederm/telederm/internal/store/mongo/mongotest"
 )
 
@@ -34,19 +31,8 @@ func TestTwoProcessesShareAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := func(dir string) string {
-		app, err := server.Open(context.Background(), server.Config{DataDir: dir, BaseURL: public, Store: uri, Auth: "smart",
-			NoWorkflow: true, MongoNonAtomicTransactions: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := httptest.NewServer(app.Handler())
-		t.Cleanup(func() {
-			ts.Close()
-			if err := app.Close(); err != nil {
-				t.Errorf("close: %v", err)
-			}
-		})
-		return ts.URL
+		return servertest.Process(t, server.Config{DataDir: dir, BaseURL: public, Store: uri, Auth: "smart",
+			NoWorkflow: true, MongoNonAtomicTransactions: true})
 	}
 	a, b := start(dirA), start(t.TempDir())
 	oauth := func(base, path string) (*http.Response, map[string]any) {

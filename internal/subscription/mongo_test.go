@@ -2,19 +2,17 @@ package subscription_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/telederm/telederm/internal/server"
+	"github.com/telederm/telederm/internal/server/servertest"
 	"github.com/telederm/telederm/internal/store/mongo/mongotest"
 )
 
@@ -26,22 +24,8 @@ type process struct {
 
 func startProcess(t *testing.T, store, publicBase string) process {
 	t.Helper()
-	app, err := server.Open(context.Background(), server.Config{
-		DataDir: t.TempDir(), BaseURL: publicBase, Store: store, Auth: "off", NoWorkflow: true,
-		SubscriptionsAllow: "127.0.0.1:*", SubscriptionTiming: fastTiming(time.Minute),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(app.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		if err := app.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return process{url: ts.URL}
+	return process{url: servertest.Process(t, server.Config{BaseURL: publicBase, Store: store, Auth: "off", NoWorkflow: true,
+		SubscriptionsAllow: "127.0.0.1:*", SubscriptionTiming: fastTiming(time.Minute)})}
 }
 
 // TestTwoProcessesOneDatabase: two server processes on one MongoDB

@@ -64,3 +64,30 @@ func Start(t testing.TB, cfg server.Config, wrap ...func(http.Handler) http.Hand
 	})
 	return base
 }
+
+// Process runs one server process of a deployment of several behind a
+// load balancer: cfg names the deployment's public BaseURL and shared
+// Store; the process gets a data directory of its own (unless cfg has
+// one) and its own listener, and is closed when the test ends. It returns
+// the process's own URL, where the test reaches it directly.
+func Process(t testing.TB, cfg server.Config) string {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	app, err := server.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(app.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		if err := app.Close(); err != nil {
+			t.Errorf("close server: %v", err)
+		}
+	})
+	return ts.URL
+}
