@@ -90,18 +90,7 @@ func testDocumentRace(t *testing.T, st authstate.State) {
 		}()
 	}
 	wg.Wait()
-	won := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, authstate.ErrConflict):
-			t.Errorf("SaveDoc: %v", err)
-		}
-	}
-	if won != 1 {
-		t.Fatalf("%d writers of version %d won, want exactly 1", won, v)
-	}
+	oneWon(t, errs, authstate.ErrConflict, fmt.Sprintf("SaveDoc of version %d", v))
 }
 
 func testRecords(t *testing.T, st authstate.State) {
@@ -177,18 +166,7 @@ func testRecordRace(t *testing.T, st authstate.State) {
 		}()
 	}
 	wg.Wait()
-	won := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, authstate.ErrExists):
-			t.Errorf("Insert: %v", err)
-		}
-	}
-	if won != 1 {
-		t.Fatalf("%d inserts of one key won, want exactly 1", won)
-	}
+	oneWon(t, errs, authstate.ErrExists, "Insert of one key")
 }
 
 func testFind(t *testing.T, st authstate.State) {
@@ -235,5 +213,23 @@ func testFind(t *testing.T, st authstate.State) {
 		if c.got != c.want {
 			t.Errorf("%s = %s, want %s", c.name, c.got, c.want)
 		}
+	}
+}
+
+// oneWon checks a race's results: exactly one nil, every other error the
+// loser's (lost), none of another kind.
+func oneWon(t *testing.T, errs []error, lost error, what string) {
+	t.Helper()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, lost):
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%s: %d of %d racers won, want exactly 1", what, won, len(errs))
 	}
 }
