@@ -65,6 +65,14 @@ func (c *Codec) parse(data []byte) (*Resource, *Outcome) {
 
 // Marshal renders a resource as compact JSON.
 func (c *Codec) Marshal(r *Resource) ([]byte, error) {
+	if r.tree != nil {
+		return EncodeResource(r.tree)
+	}
+	return c.marshalProto(r)
+}
+
+// marshalProto is Marshal from the protocol buffer.
+func (c *Codec) marshalProto(r *Resource) ([]byte, error) {
 	b, err := c.m.Marshal(r.contained)
 	if err != nil {
 		return nil, fmt.Errorf("fhir: marshal %s: %w", r.Type(), err)

@@ -16,6 +16,7 @@ type Resource struct {
 	inner     protoreflect.Message  // the resource inside it (Patient, Binary, ...)
 	typ       protoreflect.FullName // kept for error messages
 	nested    []nestedResource      // Parameters only: see parameters.go
+	tree      map[string]any        // see tree.go; nil unless ParseTree kept it
 }
 
 func newResource(msg proto.Message) (*Resource, error) {
@@ -51,6 +52,9 @@ func (r *Resource) ID() string {
 func (r *Resource) SetID(id string) {
 	fd := r.inner.Descriptor().Fields().ByName("id")
 	r.inner.Set(fd, protoreflect.ValueOfMessage((&d4pb.Id{Value: id}).ProtoReflect()))
+	if r.tree != nil {
+		r.tree["id"] = id
+	}
 }
 
 // SetMeta sets the server-owned meta.versionId and meta.lastUpdated, keeping
@@ -61,6 +65,7 @@ func (r *Resource) SetMeta(versionID string, lastUpdated time.Time) {
 	if !ok {
 		return // every R4 resource has Meta; unreachable
 	}
+	r.setTreeMeta(versionID, lastUpdated)
 	meta.VersionId = &d4pb.Id{Value: versionID}
 	meta.LastUpdated = &d4pb.Instant{
 		ValueUs:   lastUpdated.Truncate(time.Millisecond).UnixMicro(),
@@ -79,5 +84,6 @@ func (r *Resource) TakeBinaryData() (data []byte, contentType string, ok bool) {
 	}
 	data = b.GetData().GetValue()
 	b.Data = nil
+	r.tree = nil
 	return data, b.GetContentType().GetValue(), true
 }

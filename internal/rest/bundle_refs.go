@@ -51,24 +51,27 @@ type refError struct {
 // references by their one match, and any other string (a uri, an
 // Attachment.url, a narrative link) that is exactly an entry's urn:uuid or
 // urn:oid fullUrl. raw is returned unchanged when it holds none of these.
-func (w *refRewriter) rewrite(raw json.RawMessage, fullURL string) (json.RawMessage, *refError) {
+// doc is the rewritten resource as JSON values when rewrite decoded it
+// (for fhir.Codec.ParseTree), otherwise nil.
+func (w *refRewriter) rewrite(raw json.RawMessage, fullURL string) (out json.RawMessage, doc map[string]any, _ *refError) {
 	if !mayNeedRewrite(raw) {
-		return raw, nil
+		return raw, nil, nil
 	}
-	doc, decErr := jsontree.DecodeValue(raw) // decimals keep their exact digits
+	tree, decErr := jsontree.DecodeValue(raw) // decimals keep their exact digits
 	if decErr != nil {
-		return raw, nil // the parser reports it, with its path
+		return raw, nil, nil // the parser reports it, with its path
 	}
 	base := fullURLBase(fullURL)
-	v, err := w.value(doc, base)
+	v, err := w.value(tree, base)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out, encErr := jsontree.Encode(v)
 	if encErr != nil {
-		return nil, &refError{resp: fail(http.StatusInternalServerError, fhir.CodeException, "re-encoding a resource failed")}
+		return nil, nil, &refError{resp: fail(http.StatusInternalServerError, fhir.CodeException, "re-encoding a resource failed")}
 	}
-	return out, nil
+	doc, _ = v.(map[string]any)
+	return out, doc, nil
 }
 
 // mayNeedRewrite is a cheap test that skips decoding resources with no

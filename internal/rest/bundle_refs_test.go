@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/telederm/telederm/fhir/jsontree"
 )
 
 func TestRewriteReferences(t *testing.T) {
@@ -46,9 +48,15 @@ func TestRewriteReferences(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &refRewriter{ids: ids, resolved: map[string]string{}}
-			got, err := w.rewrite(json.RawMessage(tc.in), tc.fullURL)
+			got, doc, err := w.rewrite(json.RawMessage(tc.in), tc.fullURL)
 			if err != nil {
 				t.Fatalf("rewrite: %+v", err)
+			}
+			// The tree handed on to the parser is the JSON handed on.
+			if doc != nil {
+				if enc, err := jsontree.Encode(doc); err != nil || string(enc) != string(got) {
+					t.Errorf("tree %s (%v), JSON %s", enc, err, got)
+				}
 			}
 			if !sameJSON(t, got, []byte(tc.want)) {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
@@ -62,7 +70,7 @@ func TestRewriteReferences(t *testing.T) {
 
 func TestRewriteUnresolvedURN(t *testing.T) {
 	w := &refRewriter{ids: identities{}, resolved: map[string]string{}}
-	_, err := w.rewrite(json.RawMessage(`{"resourceType":"Observation","performer":[{"display":"x"},{"reference":"urn:uuid:33333333-3333-4333-8333-333333333333"}]}`), "")
+	_, _, err := w.rewrite(json.RawMessage(`{"resourceType":"Observation","performer":[{"display":"x"},{"reference":"urn:uuid:33333333-3333-4333-8333-333333333333"}]}`), "")
 	if err == nil {
 		t.Fatal("an unresolved urn:uuid reference was accepted")
 	}

@@ -468,11 +468,11 @@ func (s *Service) planChanges(ctx context.Context, e *txEntry, refs *refRewriter
 		}
 	}
 
-	raw, rerr := refs.rewrite(e.resource, e.fullURL)
+	raw, doc, rerr := refs.rewrite(e.resource, e.fullURL)
 	if rerr != nil {
 		return entryFailure(e.inEntry, rerr.resp, "resource"+refPath(rerr.path)), false
 	}
-	res, o := s.codec.Parse(raw)
+	res, o := s.codec.ParseTree(raw, doc)
 	if o != nil {
 		return entryOutcome(e.inEntry, http.StatusBadRequest, o), false
 	}
@@ -522,11 +522,11 @@ func (s *Service) planPatch(e *txEntry, cur *store.Version, refs *refRewriter, n
 	if !ok {
 		return entryFailure(e.inEntry, r, "resource"), false
 	}
-	patched, rerr := refs.rewrite(patched, e.fullURL)
+	patched, doc, rerr := refs.rewrite(patched, e.fullURL)
 	if rerr != nil {
 		return entryFailure(e.inEntry, rerr.resp, "resource"+refPath(rerr.path)), false
 	}
-	res, o := s.codec.Parse(patched)
+	res, o := s.codec.ParseTree(patched, doc)
 	if o != nil {
 		o.Issue = append([]fhir.Issue{{Severity: fhir.SeverityError, Code: fhir.CodeProcessing,
 			Diagnostics: "the patch would make the resource invalid", Expression: []string{e.path()}}}, o.Issue...)

@@ -209,7 +209,7 @@ func (c *Commit) index(typ, id string) int {
 // render parses body as a version of typ/id following prev, stamped with
 // the commit's time.
 func (c *Commit) render(typ, id string, prev int64, method store.Method, body []byte) (store.Change, error) {
-	res, o := c.s.codec.Parse(body)
+	res, o := c.s.codec.ParseTree(body, nil)
 	if o != nil {
 		return store.Change{}, fmt.Errorf("rest: commit hook wrote an invalid %s: %s", typ, o.Error())
 	}

@@ -67,7 +67,7 @@ func (s *Service) patch(ctx context.Context, typ, id, ifMatch string, apply patc
 		if !ok {
 			return r
 		}
-		res, o := s.codec.Parse(patched)
+		res, o := s.codec.ParseTree(patched, nil)
 		if o != nil {
 			o.Issue = append([]fhir.Issue{{Severity: fhir.SeverityError, Code: fhir.CodeProcessing,
 				Diagnostics: "the patch would make the resource invalid"}}, o.Issue...)

@@ -295,7 +295,12 @@ func (s *Service) prepareVersion(res *fhir.Resource, id string, prev int64, meth
 	if err != nil {
 		return store.Change{}, err
 	}
-	index, err := s.indexEntries(res.Type(), body)
+	var index []search.Entry
+	if doc := res.Tree(); doc != nil {
+		index, err = s.indexDoc(res.Type(), doc) // no need to decode body
+	} else {
+		index, err = s.indexEntries(res.Type(), body)
+	}
 	if err != nil {
 		return store.Change{}, err
 	}
@@ -321,7 +326,7 @@ func (s *Service) committed(ctx context.Context, c store.Change) (Response, erro
 
 // parseFor parses body and checks that it is a resource of type typ.
 func (s *Service) parseFor(typ string, body []byte) (*fhir.Resource, Response, bool) {
-	res, o := s.codec.Parse(body)
+	res, o := s.codec.ParseTree(body, nil)
 	if o != nil {
 		return nil, failure(http.StatusBadRequest, o), false
 	}
@@ -418,6 +423,15 @@ func (s *Service) indexEntries(typ string, body []byte) ([]search.Entry, error) 
 	doc, err := decodeForIndex(body)
 	if err != nil {
 		return nil, err
+	}
+	return s.indexDoc(typ, doc)
+}
+
+// indexDoc is indexEntries for a resource already decoded as the indexer
+// reads it.
+func (s *Service) indexDoc(typ string, doc map[string]any) ([]search.Entry, error) {
+	if !s.indexer.Indexes(typ) {
+		return nil, nil
 	}
 	entries, err := s.indexer.Entries(doc)
 	if err != nil {

@@ -12,8 +12,10 @@ package server
 // Sub-benchmarks, per kind:
 //
 //   - Floor/<kind>: the project's own cost floor, no HTTP and no store:
-//     every resource of the same Bundles parsed and validated (codec.Parse)
-//     and marshalled (codec.Marshal), on all cores (b.RunParallel).
+//     every resource of the same Bundles parsed and validated
+//     (codec.ParseTree, as the server parses) and marshalled
+//     (codec.Marshal, from the JSON tree where the server does so too),
+//     on all cores (b.RunParallel).
 //   - HTTP/<kind>: 4 concurrent clients POSTing the Bundles as transactions
 //     to a real server on loopback, each expecting 200.
 //
@@ -131,7 +133,7 @@ func benchIngestFloor(b *testing.B, kind string) {
 		for pb.Next() {
 			i := next.Add(1) - 1
 			for _, raw := range pool.resources[i%int64(len(pool.resources))] {
-				res, o := codec.Parse(raw)
+				res, o := codec.ParseTree(raw, nil)
 				if o != nil {
 					b.Errorf("parse: %v", o.Issue)
 					return
