@@ -253,13 +253,46 @@ func entryRow(rid int64, typ string, e search.Entry, multi bool) (string, []any,
 		if len(e.Parts) == 0 {
 			return "", nil, fmt.Errorf("composite without parts")
 		}
-		parts, err := json.Marshal(e.Parts)
+		parts, err := json.Marshal(storedParts(e.Parts))
 		if err != nil {
 			return "", nil, err
 		}
 		return "idx_composite", []any{rid, typ, e.Param, e.Parts[0].Code, string(parts)}, nil
 	}
 	return "", nil, fmt.Errorf("unknown kind %q", e.Kind)
+}
+
+// storedPart is a composite part as idx_composite.parts keeps it: the
+// value fields search_composite.go reads, under search.Entry's names, empty
+// ones left out (it reads an absent field as empty). That is less than half
+// the JSON of the whole search.Entry, and composites were the widest rows
+// of the index. Rows written before keep every field and read the same.
+type storedPart struct {
+	System     string  `json:",omitempty"`
+	Code       string  `json:",omitempty"`
+	Text       string  `json:",omitempty"`
+	TypeSystem string  `json:",omitempty"`
+	TypeCode   string  `json:",omitempty"`
+	Exact      string  `json:",omitempty"`
+	Lo         int64   `json:",omitempty"`
+	Hi         int64   `json:",omitempty"`
+	Num        float64 `json:",omitempty"`
+	NumLo      float64 `json:",omitempty"`
+	NumHi      float64 `json:",omitempty"`
+	RefType    string  `json:",omitempty"`
+	RefID      string  `json:",omitempty"`
+	URL        string  `json:",omitempty"`
+	Version    string  `json:",omitempty"`
+}
+
+func storedParts(parts []search.Entry) []storedPart {
+	out := make([]storedPart, len(parts))
+	for i, p := range parts {
+		out[i] = storedPart{System: p.System, Code: p.Code, Text: p.Text, TypeSystem: p.TypeSystem,
+			TypeCode: p.TypeCode, Exact: p.Exact, Lo: p.Lo, Hi: p.Hi, Num: p.Num, NumLo: p.NumLo,
+			NumHi: p.NumHi, RefType: p.RefType, RefID: p.RefID, URL: p.URL, Version: p.Version}
+	}
+	return out
 }
 
 // insertRows writes the rows of index table i (vals: the rows' values one

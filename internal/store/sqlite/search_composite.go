@@ -7,7 +7,8 @@ import (
 )
 
 // A composite entry is one idx_composite row: code1 (the first part's
-// code, indexed) and the parts as the JSON of []search.Entry. A composite
+// code, indexed) and the parts as the JSON of []storedPart, where an absent
+// field is empty or zero. A composite
 // value matches a row when every part matches its part of the row; each
 // part is tested with the same conditions as a plain parameter of its
 // type, on json_extract of the part instead of table columns.
@@ -27,7 +28,11 @@ func (b *sqlBuilder) compositeCond(p search.Predicate) (string, error) {
 			return "", fmt.Errorf("composite %s: a %s part cannot be searched", p.Param.Code, part.Kind)
 		}
 		b.cols = func(col string) string {
-			return fmt.Sprintf("json_extract(parts, '$[%d].%s')", i, fields[col])
+			zero := "''"
+			if numericPartFields[fields[col]] {
+				zero = "0"
+			}
+			return fmt.Sprintf("COALESCE(json_extract(parts, '$[%d].%s'), %s)", i, fields[col], zero)
 		}
 		c, err := b.valueCond(search.Predicate{Param: &search.Param{Code: p.Param.Code, Type: part.Kind}, Value: part})
 		if err != nil {
@@ -40,6 +45,9 @@ func (b *sqlBuilder) compositeCond(p search.Predicate) (string, error) {
 	}
 	return cond, nil
 }
+
+// numericPartFields are the part fields that hold numbers.
+var numericPartFields = map[string]bool{"Lo": true, "Hi": true, "Num": true, "NumLo": true, "NumHi": true}
 
 // partFields maps a table's value columns to the search.Entry fields that
 // hold the same values in a composite part's JSON.
