@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -22,6 +23,10 @@ const dirPerm = 0o700
 // several processes too, since files are only ever created by rename.
 type FileStore struct {
 	dir string
+	// shards are the shard directories known to exist ("ab/cd"): nothing
+	// removes them, so each is made (and its parent synced) once, not
+	// tried again on every Put.
+	shards sync.Map
 }
 
 var _ BlobStore = (*FileStore)(nil)
@@ -67,7 +72,16 @@ func (s *FileStore) Put(ctx context.Context, data []byte) (string, error) {
 	if err := s.mkShard(digest); err != nil {
 		return "", fmt.Errorf("media: put %s: %w", ref, err)
 	}
-	if err := writeAtomic(s.shard(digest), final, data); err != nil {
+	err := writeAtomic(s.shard(digest), final, data)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The shard was removed from outside since it was made: make it
+		// again.
+		s.shards.Delete(digest[0:4])
+		if err = s.mkShard(digest); err == nil {
+			err = writeAtomic(s.shard(digest), final, data)
+		}
+	}
+	if err != nil {
 		return "", fmt.Errorf("media: put %s: %w", ref, err)
 	}
 	return ref, nil
@@ -76,6 +90,9 @@ func (s *FileStore) Put(ctx context.Context, data []byte) (string, error) {
 // mkShard creates the blob's two directory levels, syncing each parent that
 // gained an entry so the new directory survives a crash.
 func (s *FileStore) mkShard(digest string) error {
+	if _, ok := s.shards.Load(digest[0:4]); ok {
+		return nil
+	}
 	parent := s.dir
 	for _, name := range []string{digest[0:2], digest[2:4]} {
 		d := filepath.Join(parent, name)
@@ -90,6 +107,7 @@ func (s *FileStore) mkShard(digest string) error {
 		}
 		parent = d
 	}
+	s.shards.Store(digest[0:4], true)
 	return nil
 }
 

@@ -276,3 +276,26 @@ func assertNoTempFiles(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// Put remembers the shard directories it made; one removed from outside
+// afterwards is made again rather than failing the write.
+func TestPutRemakesRemovedShard(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	data := []byte("photo")
+	ref, err := s.Put(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	if err := os.RemoveAll(filepath.Join(dir, hex.EncodeToString(sum[:])[:2])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, data); err != nil {
+		t.Fatalf("Put after its shard was removed: %v", err)
+	}
+	got, err := s.Get(ctx, ref)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get = %q, %v; want %q", got, err, data)
+	}
+}
