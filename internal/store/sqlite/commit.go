@@ -31,12 +31,15 @@ func (s *Store) Commit(ctx context.Context, changes []store.Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
+	req, err := newCommitReq(ctx, changes)
+	if err != nil {
+		return err
+	}
 	if err := s.gate.enter(); err != nil {
 		return err
 	}
 	defer s.gate.leave()
 
-	req := &commitReq{ctx: ctx, changes: changes, done: make(chan error, 1), lead: make(chan struct{}, 1)}
 	s.queue.mu.Lock()
 	s.queue.pending = append(s.queue.pending, req)
 	if s.queue.leading {
@@ -91,8 +94,22 @@ const maxGroup = 64
 type commitReq struct {
 	ctx     context.Context
 	changes []store.Change
+	plans   []indexPlan   // each change's index rows
 	done    chan error    // buffered: the result, sent once
 	lead    chan struct{} // buffered: this commit is to lead the queue
+}
+
+// newCommitReq is a commit ready to queue. Its index rows are built here,
+// by the caller, not by the leader.
+func newCommitReq(ctx context.Context, changes []store.Change) (*commitReq, error) {
+	plans := make([]indexPlan, len(changes))
+	for i, c := range changes {
+		var err error
+		if plans[i], err = planIndex(c); err != nil {
+			return nil, err
+		}
+	}
+	return &commitReq{ctx: ctx, changes: changes, plans: plans, done: make(chan error, 1), lead: make(chan struct{}, 1)}, nil
 }
 
 // commitQueue holds the commits waiting for the running group.
@@ -134,10 +151,11 @@ func (s *Store) commitGroup(group []*commitReq) {
 		if results[i] = r.ctx.Err(); results[i] != nil {
 			continue
 		}
-		if results[i] = precheck(ts, r.changes); results[i] != nil {
+		found, err := precheck(ts, r.changes)
+		if results[i] = err; err != nil {
 			continue
 		}
-		if err := applyAll(context.Background(), ts, r.changes); err != nil {
+		if err := applyAll(context.Background(), ts, r, found); err != nil {
 			s.retryAlone(tx, group, results)
 			return
 		}
@@ -185,7 +203,7 @@ func (s *Store) commitOne(r *commitReq) error {
 		return err
 	}
 	defer tx.Rollback() // a no-op once committed; undoes a failed apply
-	if err := applyAll(context.Background(), ts, r.changes); err != nil {
+	if err := applyAll(context.Background(), ts, r, nil); err != nil {
 		return err
 	}
 	err = tx.Commit()
@@ -213,37 +231,64 @@ func (s *Store) begin() (*sql.Tx, writeStmts, error) {
 // precheck runs every check apply makes that good input can fail, for all
 // of a commit's changes, before any of them writes: each change's version
 // against the resource's current one (or the one an earlier change of the
-// same commit gives it) and the shape of its index entries.
-func precheck(ts writeStmts, changes []store.Change) error {
+// same commit gives it). (The index entries were checked by planIndex.)
+// It returns what it looked up, so that apply need not look again: the
+// resource row of each change whose resource no earlier change of the
+// commit writes (nil for the others).
+func precheck(ts writeStmts, changes []store.Change) ([]*resourceRow, error) {
 	type key struct{ typ, id string }
 	var seen map[key]int64
 	if len(changes) > 1 {
 		seen = make(map[key]int64, len(changes))
 	}
-	for _, c := range changes {
-		if err := checkIndex(c); err != nil {
-			return err
-		}
+	found := make([]*resourceRow, len(changes))
+	for i, c := range changes {
 		have, ok := seen[key{c.Type, c.ID}]
 		if !ok {
-			err := ts.lookup.QueryRowContext(context.Background(), c.Type, c.ID).Scan(new(int64), &have, new(int64))
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("sqlite: look up %s/%s: %w", c.Type, c.ID, err)
+			row, err := lookupRow(ts, c)
+			if err != nil {
+				return nil, err
 			}
+			found[i], have = row, row.version
 		}
 		if have != c.PrevVersion {
-			return &store.ConflictError{Type: c.Type, ID: c.ID, Want: c.PrevVersion, Have: have}
+			return nil, &store.ConflictError{Type: c.Type, ID: c.ID, Want: c.PrevVersion, Have: have}
 		}
 		if seen != nil {
 			seen[key{c.Type, c.ID}] = c.Version
 		}
 	}
-	return nil
+	return found, nil
 }
 
-func applyAll(ctx context.Context, ts writeStmts, changes []store.Change) error {
-	for _, c := range changes {
-		if err := ts.apply(ctx, c); err != nil {
+// resourceRow is a resource's row as a commit finds it: exists false (and
+// zeros) when there is none.
+type resourceRow struct {
+	exists            bool
+	rid, version, seq int64
+}
+
+func lookupRow(ts writeStmts, c store.Change) (*resourceRow, error) {
+	var r resourceRow
+	err := ts.lookup.QueryRowContext(context.Background(), c.Type, c.ID).Scan(&r.rid, &r.version, &r.seq)
+	switch {
+	case err == nil:
+		r.exists = true
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("sqlite: look up %s/%s: %w", c.Type, c.ID, err)
+	}
+	return &r, nil
+}
+
+// applyAll applies a commit's changes; found is what precheck looked up
+// (nil: look each resource up).
+func applyAll(ctx context.Context, ts writeStmts, r *commitReq, found []*resourceRow) error {
+	for i, c := range r.changes {
+		var row *resourceRow
+		if found != nil {
+			row = found[i]
+		}
+		if err := ts.apply(ctx, c, r.plans[i], row); err != nil {
 			return err
 		}
 	}
@@ -275,14 +320,16 @@ func (ws *writeStmts) in(ctx context.Context, tx *sql.Tx) writeStmts {
 }
 
 // apply writes one change: compare, then new version row, then point the
-// resource row at it.
-func (ts writeStmts) apply(ctx context.Context, c store.Change) error {
-	var rid, have, seq int64
-	err := ts.lookup.QueryRowContext(ctx, c.Type, c.ID).Scan(&rid, &have, &seq)
-	exists := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlite: look up %s/%s: %w", c.Type, c.ID, err)
+// resource row at it. row is the resource's row if the caller has just
+// looked it up in this transaction (nil: look it up).
+func (ts writeStmts) apply(ctx context.Context, c store.Change, plan indexPlan, row *resourceRow) error {
+	if row == nil {
+		var err error
+		if row, err = lookupRow(ts, c); err != nil {
+			return err
+		}
 	}
+	rid, have, seq, exists := row.rid, row.version, row.seq, row.exists
 	if have != c.PrevVersion {
 		return &store.ConflictError{Type: c.Type, ID: c.ID, Want: c.PrevVersion, Have: have}
 	}
@@ -309,9 +356,6 @@ func (ts writeStmts) apply(ctx context.Context, c store.Change) error {
 	if c.Body != nil {
 		body = c.Body
 	}
-	if err := checkIndex(c); err != nil {
-		return err
-	}
 	res, err := ts.insertVersion.ExecContext(ctx, rid, c.Type, c.Version, lastUpdated,
 		string(c.Method), c.Deleted, body, c.BlobRef)
 	if err != nil {
@@ -323,7 +367,7 @@ func (ts writeStmts) apply(ctx context.Context, c store.Change) error {
 	if _, err := ts.setCurrent.ExecContext(ctx, c.Version, seq, c.Deleted, rid); err != nil {
 		return fmt.Errorf("sqlite: set current %s/%s: %w", c.Type, c.ID, err)
 	}
-	if err := ts.index.replace(ctx, rid, exists, c); err != nil {
+	if err := ts.index.replace(ctx, rid, exists, c, plan); err != nil {
 		return fmt.Errorf("sqlite: index %s/%s: %w", c.Type, c.ID, err)
 	}
 	return nil

@@ -23,7 +23,11 @@ func change(typ, id string, version int64, index ...search.Entry) store.Change {
 func runGroup(s *Store, reqs ...[]store.Change) []error {
 	group := make([]*commitReq, len(reqs))
 	for i, changes := range reqs {
-		group[i] = &commitReq{ctx: context.Background(), changes: changes, done: make(chan error, 1)}
+		r, err := newCommitReq(context.Background(), changes)
+		if err != nil {
+			panic(err) // the tests' changes are well formed
+		}
+		group[i] = r
 	}
 	s.commitGroup(group)
 	out := make([]error, len(group))
@@ -180,8 +184,11 @@ func TestLeaderHandsOnOnceItsCommitIsDone(t *testing.T) {
 	s.queue.mu.Lock()
 	a := s.queue.pending[0]
 	for i := range others {
-		others[i] = &commitReq{ctx: t.Context(), changes: []store.Change{change("Patient", fmt.Sprint("o", i), 1)},
-			done: make(chan error, 1), lead: make(chan struct{}, 1)}
+		r, err := newCommitReq(t.Context(), []store.Change{change("Patient", fmt.Sprint("o", i), 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		others[i] = r
 		s.queue.pending = append(s.queue.pending, others[i])
 	}
 	a.lead <- struct{}{}

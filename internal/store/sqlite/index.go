@@ -67,9 +67,76 @@ func (s *indexStmts) in(ctx context.Context, tx *sql.Tx) indexStmts {
 	return out
 }
 
+// indexPlan is a change's index rows, built by the committing goroutine
+// before its commit joins the queue, so that the group's leader (one
+// goroutine, holding the write transaction) only runs the statements.
+// Each row starts with its rowid and rid, which only the leader knows
+// (replace fills them in).
+type indexPlan struct {
+	rows  [][]any // per index table, in indexTables order: rows one after another
+	spans []paramSpan
+}
+
+// paramSpan is the widest date entry of a parameter (search_range.go).
+type paramSpan struct {
+	param string
+	span  int64
+}
+
+// planIndex checks a change's index entries (what checkIndex refuses) and
+// builds its rows.
+func planIndex(c store.Change) (indexPlan, error) {
+	if err := checkIndex(c); err != nil {
+		return indexPlan{}, err
+	}
+	var p indexPlan
+	// Parameters with several date or number values are marked multi
+	// (see search_range.go).
+	var counts map[string]int
+	for _, e := range c.Index {
+		switch e.Kind {
+		case search.Date:
+			span, found := dateSpan(e), false
+			for i := range p.spans {
+				if p.spans[i].param == e.Param {
+					p.spans[i].span, found = max(p.spans[i].span, span), true
+				}
+			}
+			if !found {
+				p.spans = append(p.spans, paramSpan{e.Param, span})
+			}
+			fallthrough
+		case search.Number, search.Quantity:
+			if counts == nil {
+				counts = map[string]int{}
+			}
+			counts[e.Param]++
+		}
+	}
+	p.rows = make([][]any, len(indexTables))
+	for _, e := range storedEntries(c.Type, c.Index) {
+		table, vals, err := entryRow(0, c.Type, e, counts[e.Param] > 1)
+		if err != nil {
+			return indexPlan{}, fmt.Errorf("sqlite: index %s/%s: %s entry of %s: %w", c.Type, c.ID, e.Kind, e.Param, err)
+		}
+		i := tableIndex[table]
+		p.rows[i] = append(append(p.rows[i], int64(0)), vals...)
+	}
+	return p, nil
+}
+
+// tableIndex is each index table's position in indexTables.
+var tableIndex = func() map[string]int {
+	m := make(map[string]int, len(indexTables))
+	for i, t := range indexTables {
+		m[t] = i
+	}
+	return m
+}()
+
 // replace drops the previous version's entries and writes the new ones, in
 // the commit's transaction, so a search never sees a resource half indexed.
-func (s indexStmts) replace(ctx context.Context, rid int64, existed bool, c store.Change) error {
+func (s indexStmts) replace(ctx context.Context, rid int64, existed bool, c store.Change, p indexPlan) error {
 	if existed {
 		lo, hi := rowidRange(rid)
 		for i, st := range s.del {
@@ -78,41 +145,19 @@ func (s indexStmts) replace(ctx context.Context, rid int64, existed bool, c stor
 			}
 		}
 	}
-	// Parameters with several date or number values are marked multi
-	// (see search_range.go).
-	counts := map[string]int{}
-	spans := map[string]int64{} // widest date entry per parameter
-	for _, e := range c.Index {
-		switch e.Kind {
-		case search.Date:
-			spans[e.Param] = max(spans[e.Param], dateSpan(e))
-			counts[e.Param]++
-		case search.Number, search.Quantity:
-			counts[e.Param]++
+	for _, sp := range p.spans {
+		if _, err := s.widenSpan.ExecContext(ctx, c.Type, sp.param, sp.span); err != nil {
+			return fmt.Errorf("date span of %s: %w", sp.param, err)
 		}
 	}
-	for param, span := range spans {
-		if _, err := s.widenSpan.ExecContext(ctx, c.Type, param, span); err != nil {
-			return fmt.Errorf("date span of %s: %w", param, err)
-		}
-	}
-	c.Index = storedEntries(c.Type, c.Index)
-	rows := make(map[string][]any, len(insertColumns))
-	ordinal := make(map[string]int64, len(insertColumns))
 	base, _ := rowidRange(rid)
-	for _, e := range c.Index {
-		table, vals, err := entryRow(rid, c.Type, e, counts[e.Param] > 1)
-		if err != nil {
-			return fmt.Errorf("%s entry of %s: %w", e.Kind, e.Param, err)
-		}
-		if ordinal[table] >= rowsPerResource {
-			return fmt.Errorf("%s/%s has more than %d %s entries", c.Type, c.ID, rowsPerResource, table)
-		}
-		rows[table] = append(append(rows[table], base+ordinal[table]), vals...)
-		ordinal[table]++
-	}
 	for i, table := range indexTables {
-		if err := s.insertRows(ctx, i, rows[table]); err != nil {
+		vals := p.rows[i]
+		width := len(insertColumns[table])
+		for j, n := 0, int64(0); j < len(vals); j, n = j+width, n+1 {
+			vals[j], vals[j+1] = base+n, rid
+		}
+		if err := s.insertRows(ctx, i, vals); err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
 		}
 	}
