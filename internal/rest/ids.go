@@ -5,14 +5,21 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// newID returns a random UUID (version 4), a valid FHIR id that reveals
-// nothing about how many resources exist.
+// newID returns a time-ordered UUID (version 7, RFC 9562): 48 bits of
+// Unix milliseconds, then 74 random bits. Ids made close in time sort close
+// together, so the B-tree inserts of a new resource and of the references
+// to it land on the same few index pages instead of random ones. Like a
+// random UUID it reveals nothing about how many resources exist; the time
+// it carries is the one meta.lastUpdated of version 1 already shows.
 func newID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	b[6] = b[6]&0x0f | 0x40
+	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails on supported platforms
+	ms := uint64(time.Now().UnixMilli())
+	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]

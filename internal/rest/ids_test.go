@@ -1,6 +1,11 @@
 package rest
 
-import "testing"
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
 
 func TestParseETag(t *testing.T) {
 	tests := []struct {
@@ -40,5 +45,26 @@ func TestValidID(t *testing.T) {
 			t.Fatalf("newID gave %q", id)
 		}
 		seen[id] = true
+	}
+}
+
+// TestNewIDIsTimeOrdered checks the UUID version 7 layout: the version and
+// variant bits, the creation time in the first 48 bits, and that ids made
+// in later milliseconds sort after earlier ones (what keeps index inserts
+// local).
+func TestNewIDIsTimeOrdered(t *testing.T) {
+	before := time.Now().UnixMilli()
+	first := newID()
+	after := time.Now().UnixMilli()
+	if len(first) != 36 || first[14] != '7' || !strings.ContainsRune("89ab", rune(first[19])) {
+		t.Fatalf("newID() = %q, want a version 7, RFC 9562 variant UUID", first)
+	}
+	ms, err := strconv.ParseInt(first[0:8]+first[9:13], 16, 64)
+	if err != nil || ms < before || ms > after {
+		t.Fatalf("newID() = %q carries %d ms, want between %d and %d (%v)", first, ms, before, after, err)
+	}
+	time.Sleep(2 * time.Millisecond)
+	if second := newID(); second <= first {
+		t.Errorf("newID() made later = %q, does not sort after %q", second, first)
 	}
 }
