@@ -95,6 +95,14 @@ func TestTwoProcessesWebSocket(t *testing.T) {
 	b := startProcess(t, uri, public)
 
 	sub := mustCreate(t, a.url, "Subscription", wsSubscription(public, "Patient-create", true))
+	st, err := mongo.Open(t.Context(), uri, mongo.Options{AllowNonAtomic: true, Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	deliveredIs := func(n int64) func() bool {
+		return func() bool { p, err := st.Progress(t.Context(), sub); return err == nil && p.Delivered == n }
+	}
 	waitFor(t, 15*time.Second, "status active", func() bool { s, _ := subscriptionStatus(t, b.url, sub); return s == "active" })
 	focus := map[int64]string{}
 	// No socket anywhere yet: the event waits for the first one.
@@ -118,7 +126,11 @@ func TestTwoProcessesWebSocket(t *testing.T) {
 		}
 	}
 
-	// Minted through b, bound at a: both processes now have a socket.
+	// Minted through b, bound at a: both processes now have a socket. A
+	// socket starts after the last event recorded delivered; b records
+	// event 1 just after sending it, so bind once it has (binding sooner
+	// may get event 1 again: delivery is at least once).
+	waitFor(t, 15*time.Second, "event 1 recorded delivered by b", deliveredIs(1))
 	atA := bindAt(t, a.url, wsToken(t, b.url, sub))
 	handshakeOf(t, "socket at a", atA, "1")
 	focus[2] = public + "/Patient/" + mustCreate(t, a.url, "Patient", `{"resourceType":"Patient"}`)
@@ -141,14 +153,6 @@ func TestTwoProcessesWebSocket(t *testing.T) {
 	// What each process delivered counts for the other (one of them
 	// stands by): an event its socket took is not sent again to a socket
 	// binding at the other process later; one that found no socket is.
-	st, err := mongo.Open(t.Context(), uri, mongo.Options{AllowNonAtomic: true, Quiet: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	deliveredIs := func(n int64) func() bool {
-		return func() bool { p, err := st.Progress(t.Context(), sub); return err == nil && p.Delivered == n }
-	}
 	numbered := func(n string) func() bool {
 		return func() bool {
 			_, out := fhirCall(t, http.MethodGet, a.url+"/Subscription/"+sub+"/$status", nil)
