@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/telederm/telederm/internal/store/sqlite/walbuf"
 )
 
 // dsn builds the data source name for the writer or for a reader. Both
@@ -19,6 +21,11 @@ func dsn(path string, o Options, writer bool) (string, error) {
 	q := url.Values{}
 	q.Set("_busy_timeout", fmt.Sprint(o.BusyTimeout.Milliseconds()))
 	q.Set("_foreign_keys", "1")
+	if !o.PlainWAL {
+		// Readers use it too: it changes nothing for them, and one VFS
+		// for every connection keeps the file's locks in one place.
+		q.Set("vfs", walbuf.Name)
+	}
 	if writer {
 		// WAL lets readers run beside the writer; it is persistent in the
 		// file, so readers need not set it.

@@ -37,6 +37,12 @@ type Options struct {
 	// process (a backup tool; a second server is refused, see lockDir) before failing;
 	// 0 means 5s. Within one Store writers queue in Go and never wait here.
 	BusyTimeout time.Duration
+	// PlainWAL opens the database with SQLite's own VFS, which writes each
+	// WAL frame as two system calls, instead of the walbuf VFS, which
+	// writes a commit's frames with a few (package walbuf). For comparison
+	// in tests and benchmarks: the file is the same either way, so a
+	// database written with one opens with the other.
+	PlainWAL bool
 }
 
 func (o Options) withDefaults() Options {

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/telederm/telederm/internal/store"
+	"github.com/telederm/telederm/internal/store/sqlite/walbuf"
 )
 
 // walAutoCheckpointPages is the WAL size (pages of 4 KiB) at which a commit
@@ -56,6 +57,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: create data directory: %w", err)
 	}
 	opts = opts.withDefaults()
+	if !opts.PlainWAL {
+		if err := walbuf.Register(); err != nil {
+			return nil, err
+		}
+	}
 	path := filepath.Join(dir, FileName)
 	unlock, err := lockDir(dir)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/telederm/telederm/internal/store"
+	"github.com/telederm/telederm/internal/store/sqlite/walbuf"
 	"github.com/telederm/telederm/internal/store/storetest"
 )
 
@@ -189,5 +190,27 @@ func TestCommitSignal(t *testing.T) {
 	case <-ch:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no signal after a commit")
+	}
+}
+
+// Commits go through the walbuf VFS unless Options.PlainWAL says not to,
+// and the store works the same either way (TestRepository runs on the
+// default; this runs a commit and a read on both).
+func TestWALThroughWalbuf(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		before := walbuf.Count()
+		s := openTest(t, t.TempDir(), Options{PlainWAL: plain})
+		err := s.Commit(t.Context(), []store.Change{{Type: "Patient", ID: "p", Version: 1, LastUpdated: time.Now(), Method: store.MethodCreate, Body: []byte(`{"resourceType":"Patient","id":"p"}`)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Current(t.Context(), "Patient", "p"); err != nil {
+			t.Fatalf("PlainWAL %v: read after commit: %v", plain, err)
+		}
+		s.Close()
+		gathered := walbuf.Count().Buffered - before.Buffered
+		if plain && gathered != 0 || !plain && gathered == 0 {
+			t.Errorf("PlainWAL %v: walbuf gathered %d writes", plain, gathered)
+		}
 	}
 }
