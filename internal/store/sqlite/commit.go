@@ -155,7 +155,7 @@ func (s *Store) commitGroup(group []*commitReq) {
 		if results[i] = err; err != nil {
 			continue
 		}
-		if err := applyAll(context.Background(), ts, r, found); err != nil {
+		if err := applyAll(context.Background(), ts, &s.spans, r, found); err != nil {
 			s.retryAlone(tx, group, results)
 			return
 		}
@@ -175,7 +175,19 @@ func (s *Store) commitGroup(group []*commitReq) {
 		}
 		return
 	}
+	for i, r := range group {
+		if results[i] == nil { // not refused by its precheck: applied
+			s.learnSpans(r)
+		}
+	}
 	s.signal.Fire()
+}
+
+// learnSpans records the date spans of a committed commit (spanCache).
+func (s *Store) learnSpans(r *commitReq) {
+	for i, c := range r.changes {
+		s.spans.learn(c.Type, r.plans[i].spans)
+	}
 }
 
 // retryAlone rolls a failed group back and commits each of its commits in
@@ -203,7 +215,7 @@ func (s *Store) commitOne(r *commitReq) error {
 		return err
 	}
 	defer tx.Rollback() // a no-op once committed; undoes a failed apply
-	if err := applyAll(context.Background(), ts, r, nil); err != nil {
+	if err := applyAll(context.Background(), ts, &s.spans, r, nil); err != nil {
 		return err
 	}
 	err = tx.Commit()
@@ -211,6 +223,7 @@ func (s *Store) commitOne(r *commitReq) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
+	s.learnSpans(r)
 	s.signal.Fire()
 	return nil
 }
@@ -282,13 +295,15 @@ func lookupRow(ts writeStmts, c store.Change) (*resourceRow, error) {
 
 // applyAll applies a commit's changes; found is what precheck looked up
 // (nil: look each resource up).
-func applyAll(ctx context.Context, ts writeStmts, r *commitReq, found []*resourceRow) error {
+func applyAll(ctx context.Context, ts writeStmts, spans *spanCache, r *commitReq, found []*resourceRow) error {
 	for i, c := range r.changes {
 		var row *resourceRow
 		if found != nil {
 			row = found[i]
 		}
-		if err := ts.apply(ctx, c, r.plans[i], row); err != nil {
+		plan := r.plans[i]
+		plan.spans = spans.unknown(c.Type, plan.spans)
+		if err := ts.apply(ctx, c, plan, row); err != nil {
 			return err
 		}
 	}

@@ -45,6 +45,7 @@ type Store struct {
 	// signal wakes consumers of the commit log (changes.go).
 	signal store.Signal
 	cache  *currentCache // current versions read by id (cache.go)
+	spans  spanCache     // date spans idx_date_span is known to hold (spans.go)
 	unlock func() error  // releases the directory's lock (lock_unix.go)
 }
 
