@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/telederm/telederm/internal/store"
+	"github.com/telederm/telederm/internal/store/sqlite/pagecache"
 	"github.com/telederm/telederm/internal/store/sqlite/walbuf"
 )
 
@@ -58,6 +59,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: create data directory: %w", err)
 	}
 	opts = opts.withDefaults()
+	// Installed when the package was initialised; it can only have failed
+	// if something opened SQLite before that, which is a bug to hear of.
+	if err := pagecache.Err(); err != nil {
+		return nil, err
+	}
 	if !opts.PlainWAL {
 		if err := walbuf.Register(); err != nil {
 			return nil, err

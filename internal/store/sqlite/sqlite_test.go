@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/telederm/telederm/internal/store"
+	"github.com/telederm/telederm/internal/store/sqlite/pagecache"
 	"github.com/telederm/telederm/internal/store/sqlite/walbuf"
 	"github.com/telederm/telederm/internal/store/storetest"
 )
@@ -212,5 +214,27 @@ func TestWALThroughWalbuf(t *testing.T) {
 		if plain && gathered != 0 || !plain && gathered == 0 {
 			t.Errorf("PlainWAL %v: walbuf gathered %d writes", plain, gathered)
 		}
+	}
+}
+
+// TestPageCacheWrapped checks that the store's connections use the page
+// cache wrapper (package pagecache): its commits' end-of-transaction
+// truncations reach it.
+func TestPageCacheWrapped(t *testing.T) {
+	if err := pagecache.Err(); err != nil {
+		t.Fatal(err)
+	}
+	before := pagecache.Count()
+	s := openTest(t, t.TempDir(), Options{})
+	for i := range 3 {
+		id := fmt.Sprint("p", i)
+		err := s.Commit(t.Context(), []store.Change{{Type: "Patient", ID: id, Version: 1, LastUpdated: time.Now(), Method: store.MethodCreate, Body: []byte(`{"resourceType":"Patient","id":"` + id + `"}`)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if after := pagecache.Count(); after.Skipped+after.Passed < before.Skipped+before.Passed+3 {
+		t.Errorf("3 commits made %d truncations through the wrapper, want at least 3", after.Skipped+after.Passed-before.Skipped-before.Passed)
 	}
 }
