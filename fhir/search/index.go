@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/telederm/telederm/fhir/fhirpath"
 )
@@ -76,8 +77,10 @@ func (ix *Indexer) Entries(resource map[string]any) ([]Entry, error) {
 	if rt == "" {
 		return nil, errors.New("search index: resource has no resourceType")
 	}
+	scratch := entryScratch.Get().(*[]Entry)
+	defer entryScratch.Put(scratch)
 	var (
-		out  = make([]Entry, 0, 64)
+		out  = (*scratch)[:0]
 		errs []error
 		// ForType lists parameters by code, so each parameter's entries
 		// can be sorted on their own; the whole is sorted again only if
@@ -118,7 +121,25 @@ func (ix *Indexer) Entries(resource map[string]any) ([]Entry, error) {
 	if !ordered {
 		out = sortIndexEntries(out)
 	}
-	return out, errors.Join(errs...)
+	var res []Entry
+	if len(out) > 0 {
+		res = slices.Clone(out)
+	}
+	*scratch = clear0(out)
+	return res, errors.Join(errs...)
+}
+
+// entryScratch holds the slices Entries builds in, so that each call
+// allocates only its result, at its size: entries are a few hundred bytes
+// each, and a slice grown for the largest resource was most of what
+// indexing a small one allocated.
+var entryScratch = sync.Pool{New: func() any { s := make([]Entry, 0, 64); return &s }}
+
+// clear0 zeroes es (so the pooled slice holds no strings alive) and
+// returns it emptied.
+func clear0(es []Entry) []Entry {
+	clear(es)
+	return es[:0]
 }
 
 // extract appends the entries one value yields for a (non-composite)

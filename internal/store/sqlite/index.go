@@ -26,7 +26,25 @@ type indexStmts struct {
 	del       []*sql.Stmt // one per index table, in indexTables order
 	ins       []*sql.Stmt // one per index table: rowInsertQuery
 	widenSpan *sql.Stmt
-	tx        *sql.Tx // set by in
+	tx        *boundStmts // set by in
+}
+
+// boundStmts are the index statements bound to one transaction, each
+// bound when first used: a group of creates uses a few of the fifteen,
+// and binding all of them was a tenth of what its leader allocated.
+type boundStmts struct {
+	ctx       context.Context
+	tx        *sql.Tx
+	del, ins  []*sql.Stmt
+	widenSpan *sql.Stmt
+}
+
+// bind returns *slot, binding st to the transaction first if need be.
+func (b *boundStmts) bind(slot **sql.Stmt, st *sql.Stmt) *sql.Stmt {
+	if *slot == nil {
+		*slot = b.tx.StmtContext(b.ctx, st)
+	}
+	return *slot
 }
 
 func (s *indexStmts) all() []**sql.Stmt {
@@ -56,14 +74,8 @@ func indexQueries() []string {
 }
 
 func (s *indexStmts) in(ctx context.Context, tx *sql.Tx) indexStmts {
-	out := indexStmts{del: make([]*sql.Stmt, len(s.del)), ins: make([]*sql.Stmt, len(s.ins)), tx: tx}
-	for i, st := range s.del {
-		out.del[i] = tx.StmtContext(ctx, st)
-	}
-	for i, st := range s.ins {
-		out.ins[i] = tx.StmtContext(ctx, st)
-	}
-	out.widenSpan = tx.StmtContext(ctx, s.widenSpan)
+	out := *s
+	out.tx = &boundStmts{ctx: ctx, tx: tx, del: make([]*sql.Stmt, len(s.del)), ins: make([]*sql.Stmt, len(s.ins))}
 	return out
 }
 
@@ -113,14 +125,28 @@ func planIndex(c store.Change) (indexPlan, error) {
 			counts[e.Param]++
 		}
 	}
+	// Each table's rows go into one slice of the right size.
+	keep := storedEntries(c.Type, c.Index)
+	sizes := make([]int, len(indexTables))
+	for i, e := range c.Index {
+		if keep.has(i) {
+			t, _ := tableOf(e.Kind)
+			sizes[tableIndex[t]] += len(insertColumns[t])
+		}
+	}
 	p.rows = make([][]any, len(indexTables))
-	for _, e := range storedEntries(c.Type, c.Index) {
-		table, vals, err := entryRow(0, c.Type, e, counts[e.Param] > 1)
-		if err != nil {
+	for i, n := range sizes {
+		if n > 0 {
+			p.rows[i] = make([]any, 0, n)
+		}
+	}
+	for i, e := range c.Index {
+		if !keep.has(i) {
+			continue
+		}
+		if err := appendRow(p.rows, c.Type, e, counts[e.Param] > 1); err != nil {
 			return indexPlan{}, fmt.Errorf("sqlite: index %s/%s: %s entry of %s: %w", c.Type, c.ID, e.Kind, e.Param, err)
 		}
-		i := tableIndex[table]
-		p.rows[i] = append(append(p.rows[i], int64(0)), vals...)
 	}
 	return p, nil
 }
@@ -140,13 +166,13 @@ func (s indexStmts) replace(ctx context.Context, rid int64, existed bool, c stor
 	if existed {
 		lo, hi := rowidRange(rid)
 		for i, st := range s.del {
-			if _, err := st.ExecContext(ctx, lo, hi); err != nil {
+			if _, err := s.tx.bind(&s.tx.del[i], st).ExecContext(ctx, lo, hi); err != nil {
 				return fmt.Errorf("clear %s: %w", indexTables[i], err)
 			}
 		}
 	}
 	for _, sp := range p.spans {
-		if _, err := s.widenSpan.ExecContext(ctx, c.Type, sp.param, sp.span); err != nil {
+		if _, err := s.tx.bind(&s.tx.widenSpan, s.widenSpan).ExecContext(ctx, c.Type, sp.param, sp.span); err != nil {
 			return fmt.Errorf("date span of %s: %w", sp.param, err)
 		}
 	}
@@ -195,60 +221,57 @@ func entryTable(e search.Entry) (string, error) {
 	return table, nil
 }
 
-// storedEntries are the entries of a change the index tables keep: not
-// _id, which searches read from the resource row, and withoutRepeats.
-func storedEntries(typ string, entries []search.Entry) []search.Entry {
-	out := entries[:0:0]
-	for _, e := range entries {
-		if e.Param == "_id" && e.Kind == search.Token {
-			continue
+// entrySet marks entries of a change by position.
+type entrySet []bool
+
+func (k entrySet) has(i int) bool { return k == nil || k[i] }
+
+// storedEntries marks the entries of a change the index tables keep: not
+// _id, which searches read from the resource row, and not withoutRepeats
+// (nil: all of them). It marks rather than copies: an entry is a few
+// hundred bytes, and copying them was a quarter of what an indexed create
+// allocated.
+func storedEntries(typ string, entries []search.Entry) entrySet {
+	var keep entrySet
+	drop := func(i int) {
+		if keep == nil {
+			keep = make(entrySet, len(entries))
+			for j := range keep {
+				keep[j] = true
+			}
 		}
-		out = append(out, e)
+		keep[i] = false
 	}
-	return withoutRepeats(typ, out)
+	for i, e := range entries {
+		if e.Param == "_id" && e.Kind == search.Token || repeated(typ, entries, e) {
+			drop(i)
+		}
+	}
+	return keep
 }
 
-// withoutRepeats drops the string entries a search finds under another
-// parameter anyway (search.Sources): an alias's entries, and a wider
-// parameter's values that a narrower one of the same resource holds too
+// repeated reports whether e is a string entry a search finds under
+// another parameter anyway (search.Sources): an alias's entry, or a wider
+// parameter's value that a narrower one of the same resource holds too
 // (Patient.name's "Smith" when family has it). Fewer index rows is most of
-// what makes an indexed write cheaper.
-func withoutRepeats(typ string, entries []search.Entry) []search.Entry {
-	reg := search.Default()
-	type value struct{ param, text, exact string }
-	var have map[value]bool
-	for _, e := range entries {
-		if e.Kind == search.String {
-			if have == nil {
-				have = make(map[value]bool, len(entries))
+// what makes an indexed write cheaper. A resource has a handful of string
+// entries, so a scan beats building a set.
+func repeated(typ string, entries []search.Entry, e search.Entry) bool {
+	if e.Kind != search.String {
+		return false
+	}
+	src := search.Default().StringSources(typ, e.Param)
+	if src.Alias {
+		return true
+	}
+	for _, narrow := range src.Params[1:] {
+		for _, o := range entries {
+			if o.Kind == search.String && o.Param == narrow && o.Text == e.Text && o.Exact == e.Exact {
+				return true
 			}
-			have[value{e.Param, e.Text, e.Exact}] = true
 		}
 	}
-	if have == nil {
-		return entries
-	}
-	out := entries[:0:0]
-	for _, e := range entries {
-		if e.Kind == search.String {
-			src := reg.StringSources(typ, e.Param)
-			if src.Alias {
-				continue
-			}
-			repeated := false
-			for _, narrow := range src.Params[1:] {
-				if have[value{narrow, e.Text, e.Exact}] {
-					repeated = true
-					break
-				}
-			}
-			if repeated {
-				continue
-			}
-		}
-		out = append(out, e)
-	}
-	return out
+	return false
 }
 
 // rowsPerResource is how many rows of one index table a resource may
@@ -268,7 +291,7 @@ func rowidRange(rid int64) (lo, hi int64) {
 }
 
 // insertColumns are each index table's columns, in the order insertRows
-// gives the values: the rowid, then what entryRow returns.
+// gives the values (appendRow).
 var insertColumns = map[string][]string{
 	"idx_token":     {"rowid", "rid", "type", "param", "system", "code", "text", "type_system", "type_code"},
 	"idx_string":    {"rowid", "rid", "type", "param", "norm", "exact"},
@@ -279,32 +302,41 @@ var insertColumns = map[string][]string{
 	"idx_composite": {"rowid", "rid", "type", "param", "code1", "parts"},
 }
 
-// entryRow is the table and the column values of one entry.
-func entryRow(rid int64, typ string, e search.Entry, multi bool) (string, []any, error) {
+// appendRow appends one entry's row to its table's rows (rows, in
+// indexTables order), in insertColumns order; the rowid and rid are zeros
+// that replace fills in.
+func appendRow(rows [][]any, typ string, e search.Entry, multi bool) error {
+	table, ok := tableOf(e.Kind)
+	if !ok {
+		return fmt.Errorf("unknown kind %q", e.Kind)
+	}
+	i := tableIndex[table]
+	r := append(rows[i], int64(0), int64(0), typ, e.Param)
 	switch e.Kind {
 	case search.Token:
-		return "idx_token", []any{rid, typ, e.Param, e.System, e.Code, e.Text, e.TypeSystem, e.TypeCode}, nil
+		r = append(r, e.System, e.Code, e.Text, e.TypeSystem, e.TypeCode)
 	case search.String:
-		return "idx_string", []any{rid, typ, e.Param, e.Text, e.Exact}, nil
+		r = append(r, e.Text, e.Exact)
 	case search.Date:
-		return "idx_date", []any{rid, typ, e.Param, e.Lo, e.Hi, multi}, nil
+		r = append(r, e.Lo, e.Hi, multi)
 	case search.Number, search.Quantity:
-		return "idx_number", []any{rid, typ, e.Param, e.Num, e.NumLo, e.NumHi, e.System, e.Code, e.Text, multi}, nil
+		r = append(r, e.Num, e.NumLo, e.NumHi, e.System, e.Code, e.Text, multi)
 	case search.Reference:
-		return "idx_ref", []any{rid, typ, e.Param, e.RefType, e.RefID, e.URL, e.Version, e.System, e.Code}, nil
+		r = append(r, e.RefType, e.RefID, e.URL, e.Version, e.System, e.Code)
 	case search.URI:
-		return "idx_uri", []any{rid, typ, e.Param, e.URL}, nil
+		r = append(r, e.URL)
 	case search.Composite:
 		if len(e.Parts) == 0 {
-			return "", nil, fmt.Errorf("composite without parts")
+			return fmt.Errorf("composite without parts")
 		}
 		parts, err := json.Marshal(storedParts(e.Parts))
 		if err != nil {
-			return "", nil, err
+			return err
 		}
-		return "idx_composite", []any{rid, typ, e.Param, e.Parts[0].Code, string(parts)}, nil
+		r = append(r, e.Parts[0].Code, string(parts))
 	}
-	return "", nil, fmt.Errorf("unknown kind %q", e.Kind)
+	rows[i] = r
+	return nil
 }
 
 // storedPart is a composite part as idx_composite.parts keeps it: the
@@ -350,8 +382,9 @@ func (s indexStmts) insertRows(ctx context.Context, i int, vals []any) error {
 		return nil
 	}
 	width := len(insertColumns[indexTables[i]])
+	st := s.tx.bind(&s.tx.ins[i], s.ins[i])
 	for j := 0; j < len(vals); j += width {
-		if _, err := s.ins[i].ExecContext(ctx, vals[j:j+width]...); err != nil {
+		if _, err := st.ExecContext(ctx, vals[j:j+width]...); err != nil {
 			return err
 		}
 	}

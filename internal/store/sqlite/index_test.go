@@ -1,0 +1,42 @@
+package sqlite
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/telederm/telederm/fhir/search"
+)
+
+func TestStoredEntries(t *testing.T) {
+	str := func(param, text string) search.Entry {
+		return search.Entry{Param: param, Kind: search.String, Text: text, Exact: text}
+	}
+	id := search.Entry{Param: "_id", Kind: search.Token, Code: "p1"}
+	gender := search.Entry{Param: "gender", Kind: search.Token, Code: "female"}
+	tests := []struct {
+		name    string
+		entries []search.Entry
+		want    []int // positions kept
+	}{
+		{"nothing to drop", []search.Entry{gender, str("family", "smith")}, []int{0, 1}},
+		{"_id is read from the resource row", []search.Entry{id, gender}, []int{1}},
+		{"name's family value is family's", []search.Entry{str("family", "smith"), str("name", "smith")}, []int{0}},
+		{"name's own value stays", []search.Entry{str("family", "smith"), str("name", "jane smith")}, []int{0, 1}},
+		{"phonetic is an alias of name", []search.Entry{str("name", "jane smith"), str("phonetic", "jane smith")}, []int{0}},
+		{"a token with a string's value is no repeat", []search.Entry{{Param: "name", Kind: search.Token, Code: "x"}, str("family", "x")}, []int{0, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keep := storedEntries("Patient", tt.entries)
+			var got []int
+			for i := range tt.entries {
+				if keep.has(i) {
+					got = append(got, i)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("kept %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
