@@ -238,7 +238,7 @@ func (s *Store) begin() (*sql.Tx, writeStmts, error) {
 	if err != nil {
 		return nil, writeStmts{}, fmt.Errorf("sqlite: begin commit: %w", err)
 	}
-	return tx, s.ws.in(context.Background(), tx), nil
+	return tx, s.ws.in(context.Background(), tx, &s.rows), nil
 }
 
 // precheck runs every check apply makes that good input can fail, for all
@@ -322,15 +322,16 @@ func validChange(c store.Change) error {
 	return nil
 }
 
-// in binds the writer's prepared statements to a transaction.
-func (ws *writeStmts) in(ctx context.Context, tx *sql.Tx) writeStmts {
+// in binds the writer's prepared statements to a transaction; rows are
+// the writer's row statements.
+func (ws *writeStmts) in(ctx context.Context, tx *sql.Tx, rows *rowStmts) writeStmts {
 	return writeStmts{
 		lookup:         tx.StmtContext(ctx, ws.lookup),
 		insertResource: tx.StmtContext(ctx, ws.insertResource),
 		supersede:      tx.StmtContext(ctx, ws.supersede),
 		insertVersion:  tx.StmtContext(ctx, ws.insertVersion),
 		setCurrent:     tx.StmtContext(ctx, ws.setCurrent),
-		index:          ws.index.in(ctx, tx),
+		index:          ws.index.in(ctx, tx, rows),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/store"
+	"github.com/telederm/telederm/internal/store/sqlite/rowexec"
 )
 
 // The index tables, one per kind of value (schema migration 2).
@@ -24,7 +25,6 @@ const qWidenSpan = `INSERT INTO idx_date_span (type, param, span) VALUES (?, ?, 
 // indexStmts are the writer's statements that keep the index tables.
 type indexStmts struct {
 	del       []*sql.Stmt // one per index table, in indexTables order
-	ins       []*sql.Stmt // one per index table: rowInsertQuery
 	widenSpan *sql.Stmt
 	tx        *boundStmts // set by in
 }
@@ -35,8 +35,24 @@ type indexStmts struct {
 type boundStmts struct {
 	ctx       context.Context
 	tx        *sql.Tx
-	del, ins  []*sql.Stmt
+	del       []*sql.Stmt
 	widenSpan *sql.Stmt
+	rows      *rowStmts
+	// ins inserts rows, one statement per index table (rowInsertQuery),
+	// on the transaction's connection; found when first needed.
+	ins []*rowexec.Stmt
+}
+
+// insert returns the row statement of index table i.
+func (b *boundStmts) insert(i int) (*rowexec.Stmt, error) {
+	if b.ins == nil {
+		ins, err := b.rows.on(b.ctx, b.tx)
+		if err != nil {
+			return nil, err
+		}
+		b.ins = ins
+	}
+	return b.ins[i], nil
 }
 
 // bind returns *slot, binding st to the transaction first if need be.
@@ -50,33 +66,89 @@ func (b *boundStmts) bind(slot **sql.Stmt, st *sql.Stmt) *sql.Stmt {
 func (s *indexStmts) all() []**sql.Stmt {
 	if s.del == nil {
 		s.del = make([]*sql.Stmt, len(indexTables))
-		s.ins = make([]*sql.Stmt, len(indexTables))
 	}
-	out := make([]**sql.Stmt, 0, 2*len(indexTables)+1)
+	out := make([]**sql.Stmt, 0, len(indexTables)+1)
 	for i := range s.del {
 		out = append(out, &s.del[i])
-	}
-	for i := range s.ins {
-		out = append(out, &s.ins[i])
 	}
 	return append(out, &s.widenSpan)
 }
 
 func indexQueries() []string {
-	out := make([]string, 0, 2*len(indexTables)+1)
+	out := make([]string, 0, len(indexTables)+1)
 	for _, t := range indexTables {
 		out = append(out, "DELETE FROM "+t+" WHERE rowid >= ? AND rowid < ?")
-	}
-	for _, t := range indexTables {
-		out = append(out, rowInsertQuery(t))
 	}
 	return append(out, qWidenSpan)
 }
 
-func (s *indexStmts) in(ctx context.Context, tx *sql.Tx) indexStmts {
+// in binds the statements to tx; rows are the writer's row statements.
+func (s *indexStmts) in(ctx context.Context, tx *sql.Tx, rows *rowStmts) indexStmts {
 	out := *s
-	out.tx = &boundStmts{ctx: ctx, tx: tx, del: make([]*sql.Stmt, len(s.del)), ins: make([]*sql.Stmt, len(s.ins))}
+	out.tx = &boundStmts{ctx: ctx, tx: tx, del: make([]*sql.Stmt, len(s.del)), rows: rows}
 	return out
+}
+
+// rowStmts are the writer connection's row statements (rowexec), one per
+// index table, prepared again should database/sql ever replace the
+// connection. Only the commit leader uses them.
+type rowStmts struct {
+	handle *sql.Stmt // rowexec.HandleQuery, prepared on the writer
+	conn   rowexec.Conn
+	ins    []*rowexec.Stmt
+}
+
+// open prepares the statements on the writer w.
+func (r *rowStmts) open(ctx context.Context, w *sql.DB) error {
+	var err error
+	if r.handle, err = w.PrepareContext(ctx, rowexec.HandleQuery); err != nil {
+		return fmt.Errorf("sqlite: prepare %q: %w", rowexec.HandleQuery, err)
+	}
+	_, err = r.on(ctx, nil)
+	return err
+}
+
+// on returns the row statements of tx's connection (nil: the writer's).
+func (r *rowStmts) on(ctx context.Context, tx *sql.Tx) ([]*rowexec.Stmt, error) {
+	st := r.handle
+	if tx != nil {
+		st = tx.StmtContext(ctx, r.handle)
+	}
+	conn, err := rowexec.Handle(st.QueryRowContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if conn == r.conn {
+		return r.ins, nil
+	}
+	for _, st := range r.ins {
+		st.Close()
+	}
+	ins := make([]*rowexec.Stmt, len(indexTables))
+	for i, t := range indexTables {
+		if ins[i], err = rowexec.Prepare(conn, rowInsertQuery(t), rowSignature[t]); err != nil {
+			for _, st := range ins[:i] {
+				st.Close()
+			}
+			return nil, err
+		}
+	}
+	r.conn, r.ins = conn, ins
+	return ins, nil
+}
+
+// close finalizes the statements; it must come before the writer closes.
+func (r *rowStmts) close() error {
+	for _, st := range r.ins {
+		st.Close()
+	}
+	r.conn, r.ins = 0, nil
+	if r.handle == nil {
+		return nil
+	}
+	err := r.handle.Close()
+	r.handle = nil
+	return err
 }
 
 // indexPlan is a change's index rows, built by the committing goroutine
@@ -85,7 +157,7 @@ func (s *indexStmts) in(ctx context.Context, tx *sql.Tx) indexStmts {
 // Each row starts with its rowid and rid, which only the leader knows
 // (replace fills them in).
 type indexPlan struct {
-	rows  [][]any // per index table, in indexTables order: rows one after another
+	rows  []rowexec.Rows // per index table, in indexTables order
 	spans []paramSpan
 }
 
@@ -125,21 +197,8 @@ func planIndex(c store.Change) (indexPlan, error) {
 			counts[e.Param]++
 		}
 	}
-	// Each table's rows go into one slice of the right size.
 	keep := storedEntries(c.Type, c.Index)
-	sizes := make([]int, len(indexTables))
-	for i, e := range c.Index {
-		if keep.has(i) {
-			t, _ := tableOf(e.Kind)
-			sizes[tableIndex[t]] += len(insertColumns[t])
-		}
-	}
-	p.rows = make([][]any, len(indexTables))
-	for i, n := range sizes {
-		if n > 0 {
-			p.rows[i] = make([]any, 0, n)
-		}
-	}
+	p.rows = make([]rowexec.Rows, len(indexTables))
 	for i, e := range c.Index {
 		if !keep.has(i) {
 			continue
@@ -178,12 +237,14 @@ func (s indexStmts) replace(ctx context.Context, rid int64, existed bool, c stor
 	}
 	base, _ := rowidRange(rid)
 	for i, table := range indexTables {
-		vals := p.rows[i]
-		width := len(insertColumns[table])
-		for j, n := 0, int64(0); j < len(vals); j, n = j+width, n+1 {
-			vals[j], vals[j+1] = base+n, rid
+		if p.rows[i].Len() == 0 {
+			continue
 		}
-		if err := s.insertRows(ctx, i, vals); err != nil {
+		st, err := s.tx.insert(i)
+		if err == nil {
+			err = st.Run(&p.rows[i], base, rid)
+		}
+		if err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
 		}
 	}
@@ -290,8 +351,8 @@ func rowidRange(rid int64) (lo, hi int64) {
 	return rid * rowsPerResource, (rid + 1) * rowsPerResource
 }
 
-// insertColumns are each index table's columns, in the order insertRows
-// gives the values (appendRow).
+// insertColumns are each index table's columns, in the order appendRow
+// gives the values.
 var insertColumns = map[string][]string{
 	"idx_token":     {"rowid", "rid", "type", "param", "system", "code", "text", "type_system", "type_code"},
 	"idx_string":    {"rowid", "rid", "type", "param", "norm", "exact"},
@@ -302,29 +363,54 @@ var insertColumns = map[string][]string{
 	"idx_composite": {"rowid", "rid", "type", "param", "code1", "parts"},
 }
 
-// appendRow appends one entry's row to its table's rows (rows, in
-// indexTables order), in insertColumns order; the rowid and rid are zeros
-// that replace fills in.
-func appendRow(rows [][]any, typ string, e search.Entry, multi bool) error {
+// rowSignature is each index table's column types after the rowid and
+// rid (rowexec.Prepare): insertColumns' order.
+var rowSignature = map[string]string{
+	"idx_token":     "ttttttt",
+	"idx_string":    "tttt",
+	"idx_date":      "ttiii",
+	"idx_number":    "ttdddttti",
+	"idx_ref":       "tttttttt",
+	"idx_uri":       "ttt",
+	"idx_composite": "tttt",
+}
+
+// appendRow appends one entry's row (its values after the rowid and rid,
+// which replace numbers) to its table's rows (rows, in indexTables order).
+func appendRow(rows []rowexec.Rows, typ string, e search.Entry, multi bool) error {
 	table, ok := tableOf(e.Kind)
 	if !ok {
 		return fmt.Errorf("unknown kind %q", e.Kind)
 	}
-	i := tableIndex[table]
-	r := append(rows[i], int64(0), int64(0), typ, e.Param)
+	r := &rows[tableIndex[table]]
+	r.Text(typ)
+	r.Text(e.Param)
 	switch e.Kind {
 	case search.Token:
-		r = append(r, e.System, e.Code, e.Text, e.TypeSystem, e.TypeCode)
+		for _, v := range [...]string{e.System, e.Code, e.Text, e.TypeSystem, e.TypeCode} {
+			r.Text(v)
+		}
 	case search.String:
-		r = append(r, e.Text, e.Exact)
+		r.Text(e.Text)
+		r.Text(e.Exact)
 	case search.Date:
-		r = append(r, e.Lo, e.Hi, multi)
+		r.Int(e.Lo)
+		r.Int(e.Hi)
+		r.Bool(multi)
 	case search.Number, search.Quantity:
-		r = append(r, e.Num, e.NumLo, e.NumHi, e.System, e.Code, e.Text, multi)
+		r.Real(e.Num)
+		r.Real(e.NumLo)
+		r.Real(e.NumHi)
+		r.Text(e.System)
+		r.Text(e.Code)
+		r.Text(e.Text)
+		r.Bool(multi)
 	case search.Reference:
-		r = append(r, e.RefType, e.RefID, e.URL, e.Version, e.System, e.Code)
+		for _, v := range [...]string{e.RefType, e.RefID, e.URL, e.Version, e.System, e.Code} {
+			r.Text(v)
+		}
 	case search.URI:
-		r = append(r, e.URL)
+		r.Text(e.URL)
 	case search.Composite:
 		if len(e.Parts) == 0 {
 			return fmt.Errorf("composite without parts")
@@ -333,9 +419,10 @@ func appendRow(rows [][]any, typ string, e search.Entry, multi bool) error {
 		if err != nil {
 			return err
 		}
-		r = append(r, e.Parts[0].Code, string(parts))
+		r.Text(e.Parts[0].Code)
+		r.Text(string(parts))
 	}
-	rows[i] = r
+	r.End()
 	return nil
 }
 
@@ -372,24 +459,10 @@ func storedParts(parts []search.Entry) []storedPart {
 	return out
 }
 
-// insertRows writes the rows of index table i (vals: the rows' values one
-// after another), one single-row INSERT each. A multi-row INSERT (or one
-// from json_each) was measured slower: SQLite gives a statement that may
-// fail after writing some rows a statement journal, a copy of every page
-// it touches, and a single-row INSERT needs none.
-func (s indexStmts) insertRows(ctx context.Context, i int, vals []any) error {
-	if len(vals) == 0 {
-		return nil
-	}
-	width := len(insertColumns[indexTables[i]])
-	st := s.tx.bind(&s.tx.ins[i], s.ins[i])
-	for j := 0; j < len(vals); j += width {
-		if _, err := st.ExecContext(ctx, vals[j:j+width]...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// Rows are inserted one single-row INSERT each (rowexec). A multi-row
+// INSERT (or one from json_each) was measured slower: SQLite gives a
+// statement that may fail after writing some rows a statement journal, a
+// copy of every page it touches, and a single-row INSERT needs none.
 
 // rowInsertQuery inserts one row of an index table.
 func rowInsertQuery(table string) string {

@@ -40,3 +40,13 @@ func TestStoredEntries(t *testing.T) {
 		})
 	}
 }
+
+// TestRowSignatures: each index table's row signature has a type for each
+// column after the rowid and rid.
+func TestRowSignatures(t *testing.T) {
+	for _, table := range indexTables {
+		if got, want := len(rowSignature[table]), len(insertColumns[table])-2; got != want {
+			t.Errorf("%s: signature %q has %d types for %d columns", table, rowSignature[table], got, want)
+		}
+	}
+}

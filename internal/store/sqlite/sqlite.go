@@ -46,6 +46,7 @@ type Store struct {
 	// signal wakes consumers of the commit log (changes.go).
 	signal store.Signal
 	cache  *currentCache // current versions read by id (cache.go)
+	rows   rowStmts      // the writer's index row statements (index.go)
 	spans  spanCache     // date spans idx_date_span is known to hold (spans.go)
 	unlock func() error  // releases the directory's lock (lock_unix.go)
 }
@@ -127,6 +128,9 @@ func (s *Store) open(ctx context.Context, path string, opts Options) error {
 	if err := prepare(ctx, s.w, s.ws.all(), writeQueries()...); err != nil {
 		return err
 	}
+	if err := s.rows.open(ctx, s.w); err != nil {
+		return err
+	}
 
 	if s.r, err = sql.Open(driverName, rdsn); err != nil {
 		return fmt.Errorf("sqlite: open readers: %w", err)
@@ -169,6 +173,7 @@ func (s *Store) release(checkpoint bool) error {
 		errs = append(errs, s.r.Close())
 	}
 	errs = append(errs, closeStmts(s.ws.all()))
+	errs = append(errs, s.rows.close())
 	if s.w != nil && checkpoint {
 		// Fold the WAL into the main file so a copy of telederm.db alone is
 		// complete, and refresh the planner's statistics while we are at it.
