@@ -99,3 +99,66 @@ func (c *evalCtx) args() []Node {
 	}
 	return c.this
 }
+
+// ForType returns e as it evaluates on resources of type typ (with Eval):
+// the branches of its top-level union that start with the name of another
+// resource type, which select nothing from a typ, left out. R4 search
+// parameters shared by many types are such unions ("AllergyIntolerance.
+// patient | CarePlan.subject.where(resolve() is Patient) | ..." has 30
+// branches), and evaluating every branch on every resource was a third
+// of what indexing spent. The result is the same: the union still
+// removes duplicates, and the branches keep their order.
+func (e *Expr) ForType(typ string) *Expr {
+	branches := unionBranches(e.root, nil)
+	if len(branches) < 2 {
+		return e
+	}
+	kept := branches[:0:0]
+	for _, b := range branches {
+		if !selectsNothingFrom(b, typ) {
+			kept = append(kept, b)
+		}
+	}
+	switch {
+	case len(kept) == len(branches):
+		return e
+	case len(kept) == 0:
+		return &Expr{src: e.src, root: literalStep(nil)}
+	case len(kept) == 1:
+		// A union of one side still removes that side's duplicates.
+		return &Expr{src: e.src, root: unionStep{l: kept[0], r: literalStep(nil)}}
+	}
+	root := kept[0]
+	for _, b := range kept[1:] {
+		root = unionStep{l: root, r: b}
+	}
+	return &Expr{src: e.src, root: root}
+}
+
+// unionBranches appends the operands of the union chain s (a | b | c
+// parses as (a | b) | c), in order; s itself when it is no union.
+func unionBranches(s step, out []step) []step {
+	if u, ok := s.(unionStep); ok {
+		return unionBranches(u.r, unionBranches(u.l, out))
+	}
+	return append(out, s)
+}
+
+// selectsNothingFrom reports whether the branch s starts with a type name
+// that no resource of type typ has (typeMatches for a resource).
+func selectsNothingFrom(s step, typ string) bool {
+	if p, ok := s.(pathStep); ok && len(p) > 0 {
+		s = p[0]
+	}
+	t, ok := s.(typeStep)
+	if !ok {
+		return false
+	}
+	switch t.name {
+	case typ, "Resource":
+		return false
+	case "DomainResource":
+		return !isDomainResource(typ)
+	}
+	return true
+}

@@ -92,7 +92,7 @@ func (ix *Indexer) Entries(resource map[string]any) ([]Entry, error) {
 		if p.Type == Special || p.Expression == "" {
 			continue
 		}
-		expr := ix.reg.Expr(p)
+		expr := ix.reg.ExprFor(p, rt)
 		if expr == nil {
 			continue
 		}

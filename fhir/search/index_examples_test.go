@@ -23,12 +23,7 @@ func TestEntriesOfficialExamples(t *testing.T) {
 		byName                = map[string][]Entry{}
 	)
 	for _, ex := range examples {
-		d := json.NewDecoder(bytes.NewReader(ex.Body))
-		d.UseNumber()
-		var r map[string]any
-		if err := d.Decode(&r); err != nil {
-			t.Fatalf("%s: %v", ex.Name, err)
-		}
+		r := decodeExample(t, ex.Name, ex.Body)
 		es, err := ix.Entries(r)
 		if err != nil {
 			t.Errorf("%s: %v", ex.Name, err)
@@ -194,4 +189,51 @@ func BenchmarkEntriesPatient(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(es)), "entries/op")
+}
+
+// TestExprForOfficialExamples: on every official R4 example, every
+// parameter's expression specialised for the example's type selects what
+// the whole expression selects.
+func TestExprForOfficialExamples(t *testing.T) {
+	examples := sharedspec.Examples(t)
+	reg := Default()
+	var pairs, specialised int
+	for _, ex := range examples {
+		r := decodeExample(t, ex.Name, ex.Body)
+		rt := r["resourceType"].(string)
+		for _, p := range reg.ForType(rt) {
+			whole, typed := reg.Expr(p), reg.ExprFor(p, rt)
+			if whole == nil {
+				continue
+			}
+			pairs++
+			if typed != whole {
+				specialised++
+			}
+			want, werr := whole.Eval(r)
+			got, gerr := typed.Eval(r)
+			if (werr == nil) != (gerr == nil) {
+				t.Errorf("%s %s: error %v, whole expression's %v", ex.Name, p.Code, gerr, werr)
+				continue
+			}
+			wj, _ := json.Marshal(want)
+			gj, _ := json.Marshal(got)
+			if !bytes.Equal(wj, gj) {
+				t.Errorf("%s %s: specialised selects %s, the whole expression %s", ex.Name, p.Code, gj, wj)
+			}
+		}
+	}
+	t.Logf("%d (example, parameter) pairs, %d with a specialised expression", pairs, specialised)
+}
+
+// decodeExample decodes an example as the server does (UseNumber).
+func decodeExample(t *testing.T, name string, body []byte) map[string]any {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var r map[string]any
+	if err := d.Decode(&r); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return r
 }

@@ -19,7 +19,13 @@ type Registry struct {
 	sorted map[string][]*Param          // type -> params sorted by code
 	byURL  map[string]*Param
 	exprs  map[*Param]paramExprs
+	typed  sync.Map // typedKey -> *fhirpath.Expr (ExprFor)
 	err    error
+}
+
+type typedKey struct {
+	p   *Param
+	typ string
 }
 
 // paramExprs holds a parameter's expression and its components'.
@@ -171,6 +177,22 @@ func (r *Registry) ByURL(url string) (*Param, bool) {
 // URL and expression, and paramExprs afresh only when that fails.
 func (r *Registry) Expr(p *Param) *fhirpath.Expr {
 	return r.compiledFor(p).expr
+}
+
+// ExprFor is Expr specialised for evaluating on resources of type typ
+// (fhirpath.Expr.ForType): what an indexer runs.
+func (r *Registry) ExprFor(p *Param, typ string) *fhirpath.Expr {
+	key := typedKey{p, typ}
+	if e, ok := r.typed.Load(key); ok {
+		return e.(*fhirpath.Expr)
+	}
+	e := r.Expr(p)
+	if e == nil {
+		return nil
+	}
+	e = e.ForType(typ)
+	r.typed.Store(key, e)
+	return e
 }
 
 // ComponentExpr is the paramExprs expression of p's component i (relative to
