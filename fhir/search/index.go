@@ -173,18 +173,35 @@ func (ix *Indexer) extract(dst []Entry, p *Param, n fhirpath.Node) []Entry {
 }
 
 // sortIndexEntries sorts es by Param and value and drops exact duplicates.
+// An entry is a few hundred bytes: the checks compare in place, and the
+// entries move only when they are out of order or repeated, which a
+// parameter's few values seldom are.
 func sortIndexEntries(es []Entry) []Entry {
 	if len(es) < 2 {
 		return es
 	}
-	if !slices.IsSortedFunc(es, compareIndexEntries) {
+	sorted, unique := true, true
+	for i := 1; i < len(es); i++ {
+		switch c := compareEntries(&es[i-1], &es[i]); {
+		case c > 0:
+			sorted = false
+		case c == 0:
+			unique = false
+		}
+	}
+	if sorted && unique {
+		return es
+	}
+	if !sorted {
 		slices.SortFunc(es, compareIndexEntries)
 	}
-	return slices.CompactFunc(es, func(a, b Entry) bool { return compareIndexEntries(a, b) == 0 })
+	return slices.CompactFunc(es, func(a, b Entry) bool { return compareEntries(&a, &b) == 0 })
 }
 
 // compareIndexEntries orders entries by Param, Kind, then every value field.
-func compareIndexEntries(a, b Entry) int {
+func compareIndexEntries(a, b Entry) int { return compareEntries(&a, &b) }
+
+func compareEntries(a, b *Entry) int {
 	if c := strings.Compare(a.Param, b.Param); c != 0 {
 		return c
 	}

@@ -6,16 +6,36 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Normalize folds a string the way string search compares it: lower case,
 // accents removed (é -> e, ß -> ss, Ł -> l), runs of white space and
 // punctuation made one space, trimmed. "Zoë  O'Brien" becomes "zoe o brien".
 func Normalize(s string) string {
+	if normalASCII(s) {
+		return s // already lower case words and single spaces
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
 	for _, r := range s {
+		if r < utf8.RuneSelf { // ASCII: no folding, no Unicode tables
+			switch {
+			case 'a' <= r && r <= 'z' || '0' <= r && r <= '9':
+				b.WriteByte(byte(r))
+				space = false
+			case 'A' <= r && r <= 'Z':
+				b.WriteByte(byte(r) + 'a' - 'A')
+				space = false
+			default:
+				if !space && b.Len() > 0 {
+					b.WriteByte(' ')
+					space = true
+				}
+			}
+			continue
+		}
 		if f, ok := fold[r]; ok {
 			b.WriteString(f)
 			space = false
@@ -35,6 +55,20 @@ func Normalize(s string) string {
 		}
 	}
 	return strings.TrimRight(b.String(), " ")
+}
+
+// normalASCII reports whether s is its own Normalize: lower-case ASCII
+// letters and digits in words joined by single spaces.
+func normalASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+		case c == ' ' && i > 0 && i < len(s)-1 && s[i-1] != ' ':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // fold maps accented Latin letters to their base letters. The standard

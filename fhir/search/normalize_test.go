@@ -1,6 +1,10 @@
 package search
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode"
+)
 
 func TestNormalize(t *testing.T) {
 	for in, want := range map[string]string{
@@ -50,4 +54,41 @@ func abs(f float64) float64 {
 		return -f
 	}
 	return f
+}
+
+// TestNormalizeASCIIPaths: the ASCII shortcuts give what the general loop
+// (normalizeReference, Normalize as it was before them) gives, for every
+// ASCII character in every position.
+func TestNormalizeASCIIPaths(t *testing.T) {
+	for c := 0; c < 128; c++ {
+		for _, s := range []string{string(rune(c)), "a" + string(rune(c)) + "b", string(rune(c)) + " x", "x " + string(rune(c)), "Ab" + string(rune(c)) + string(rune(c)) + "é"} {
+			if got, want := Normalize(s), normalizeReference(s); got != want {
+				t.Errorf("Normalize(%q) = %q, want %q", s, got, want)
+			}
+		}
+	}
+}
+
+func normalizeReference(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if f, ok := fold[r]; ok {
+			b.WriteString(f)
+			space = false
+			continue
+		}
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+			space = false
+		case unicode.Is(unicode.Mn, r):
+		default:
+			if !space && b.Len() > 0 {
+				b.WriteByte(' ')
+				space = true
+			}
+		}
+	}
+	return strings.TrimRight(b.String(), " ")
 }
