@@ -30,8 +30,8 @@ type indexStmts struct {
 }
 
 // boundStmts are the index statements bound to one transaction, each
-// bound when first used: a group of creates uses a few of the fifteen,
-// and binding all of them was a tenth of what its leader allocated.
+// bound when first used: a group of creates uses none of the deletes, and
+// binding every statement was a tenth of what its leader allocated.
 type boundStmts struct {
 	ctx       context.Context
 	tx        *sql.Tx
@@ -124,6 +124,7 @@ func (r *rowStmts) on(ctx context.Context, tx *sql.Tx) ([]*rowexec.Stmt, error) 
 	for _, st := range r.ins {
 		st.Close()
 	}
+	r.conn, r.ins = 0, nil
 	ins := make([]*rowexec.Stmt, len(indexTables))
 	for i, t := range indexTables {
 		if ins[i], err = rowexec.Prepare(conn, rowInsertQuery(t), rowSignature[t]); err != nil {
