@@ -73,6 +73,38 @@ func (ix *Indexer) Indexes(typ string) bool {
 // outside the FHIRPath subset); the entries of every other parameter are
 // still returned beside it.
 func (ix *Indexer) Entries(resource map[string]any) ([]Entry, error) {
+	return ix.entries(resource, nil)
+}
+
+// EntriesAfterMetaChange returns what Entries returns for resource, given
+// old, the Entries of a version that differed from it only in meta (the
+// server's own security labels and tags, versionId, lastUpdated): old's
+// entries of the parameters that cannot read meta, and those of the
+// others extracted afresh. The workflow relabels whole referrals in the
+// commit that creates them, and extracting every parameter again was most
+// of what a relabel cost.
+func (ix *Indexer) EntriesAfterMetaChange(resource map[string]any, old []Entry) ([]Entry, error) {
+	rt, _ := resource["resourceType"].(string)
+	out := make([]Entry, 0, len(old)+4)
+	for _, e := range old {
+		p, ok := ix.reg.Lookup(rt, e.Param)
+		if !ok {
+			return ix.Entries(resource) // not this registry's entries
+		}
+		if !ix.reg.ReadsMeta(p) {
+			out = append(out, e)
+		}
+	}
+	fresh, err := ix.entries(resource, ix.reg.ReadsMeta)
+	out = append(out, fresh...)
+	if !slices.IsSortedFunc(out, compareIndexEntries) {
+		slices.SortFunc(out, compareIndexEntries)
+	}
+	return out, err
+}
+
+// entries is Entries for the parameters want accepts (nil: all).
+func (ix *Indexer) entries(resource map[string]any, want func(*Param) bool) ([]Entry, error) {
 	rt, _ := resource["resourceType"].(string)
 	if rt == "" {
 		return nil, errors.New("search index: resource has no resourceType")
@@ -89,7 +121,7 @@ func (ix *Indexer) Entries(resource map[string]any) ([]Entry, error) {
 		ordered = true
 	)
 	for _, p := range ix.reg.ForType(rt) {
-		if p.Type == Special || p.Expression == "" {
+		if p.Type == Special || p.Expression == "" || want != nil && !want(p) {
 			continue
 		}
 		expr := ix.reg.ExprFor(p, rt)

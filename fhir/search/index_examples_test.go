@@ -237,3 +237,49 @@ func decodeExample(t *testing.T, name string, body []byte) map[string]any {
 	}
 	return r
 }
+
+// TestEntriesAfterMetaChangeOfficialExamples: relabelling every official
+// example (a security label and a tag added, versionId and lastUpdated
+// changed) and indexing it from its old entries gives what indexing it
+// afresh gives.
+func TestEntriesAfterMetaChangeOfficialExamples(t *testing.T) {
+	examples := sharedspec.Examples(t)
+	ix := NewIndexer(Default(), "http://hl7.org/fhir")
+	kept := 0
+	for _, ex := range examples {
+		old, err := ix.Entries(decodeExample(t, ex.Name, ex.Body))
+		if err != nil {
+			continue // the full indexer's own test reports these
+		}
+		r := decodeExample(t, ex.Name, ex.Body)
+		meta, _ := r["meta"].(map[string]any)
+		if meta == nil {
+			meta = map[string]any{}
+		}
+		meta["versionId"], meta["lastUpdated"] = "7", "2026-11-27T10:00:00.000Z"
+		meta["security"] = append(asList(meta["security"]), map[string]any{"system": "https://telederm.example/fhir/referral-access", "code": "Organization/x"})
+		meta["tag"] = append(asList(meta["tag"]), map[string]any{"system": "https://example.org/tags", "code": "t"})
+		r["meta"] = meta
+		want, err := ix.Entries(r)
+		if err != nil {
+			t.Fatalf("%s: %v", ex.Name, err)
+		}
+		got, err := ix.EntriesAfterMetaChange(r, old)
+		if err != nil {
+			t.Fatalf("%s: %v", ex.Name, err)
+		}
+		wj, _ := json.Marshal(want)
+		gj, _ := json.Marshal(got)
+		if !bytes.Equal(wj, gj) {
+			t.Errorf("%s: after the meta change\n got %s\nwant %s", ex.Name, gj, wj)
+		}
+		for _, e := range old {
+			if p, _ := Default().Lookup(r["resourceType"].(string), e.Param); !Default().ReadsMeta(p) {
+				kept++
+			}
+		}
+	}
+	t.Logf("%d examples; %d entries kept from the old version rather than extracted again", len(examples), kept)
+}
+
+func asList(v any) []any { l, _ := v.([]any); return l }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/telederm/telederm/fhir"
@@ -20,7 +21,9 @@ type Registry struct {
 	byURL  map[string]*Param
 	exprs  map[*Param]paramExprs
 	typed  sync.Map // typedKey -> *fhirpath.Expr (ExprFor)
-	err    error
+	// readsMeta caches ReadsMeta: *Param -> bool.
+	readsMeta sync.Map
+	err       error
 }
 
 type typedKey struct {
@@ -177,6 +180,28 @@ func (r *Registry) ByURL(url string) (*Param, bool) {
 // URL and expression, and paramExprs afresh only when that fails.
 func (r *Registry) Expr(p *Param) *fhirpath.Expr {
 	return r.compiledFor(p).expr
+}
+
+// ReadsMeta reports whether p's values can depend on a resource's meta:
+// its expression, or a component's, names meta or walks a node's children
+// (children, descendants, repeat). Names are matched as text, so it errs
+// towards yes.
+func (r *Registry) ReadsMeta(p *Param) bool {
+	if v, ok := r.readsMeta.Load(p); ok {
+		return v.(bool)
+	}
+	reads := false
+	texts := []string{p.Expression}
+	for _, c := range p.Components {
+		texts = append(texts, c.Expression)
+	}
+	for _, t := range texts {
+		for _, w := range []string{"meta", "children(", "descendants(", "repeat("} {
+			reads = reads || strings.Contains(t, w)
+		}
+	}
+	r.readsMeta.Store(p, reads)
+	return reads
 }
 
 // ExprFor is Expr specialised for evaluating on resources of type typ

@@ -2,8 +2,10 @@ package rest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/telederm/telederm/fhir/jsontree"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -155,7 +157,7 @@ func (c *Commit) Amend(ctx context.Context, typ, id string, doc map[string]any) 
 	if err != nil {
 		return fmt.Errorf("rest: amend %s/%s: %w", typ, id, err)
 	}
-	index, err := c.s.indexEntries(typ, body)
+	index, err := c.amendIndex(typ, i, doc, body)
 	if err != nil {
 		return err
 	}
@@ -167,6 +169,93 @@ func (c *Commit) Amend(ctx context.Context, typ, id string, doc map[string]any) 
 		c.changes = append(c.changes, ch)
 	}
 	return nil
+}
+
+// amendIndex indexes an amended version (doc, encoded as body) of the
+// commit's change i (-1: of a stored version). When the commit holds the
+// version it amends and the two differ only in meta, as when the workflow
+// labels a referral's photos, the entries of the parameters that cannot
+// read meta are the old version's (search.Indexer.EntriesAfterMetaChange).
+func (c *Commit) amendIndex(typ string, i int, doc map[string]any, body []byte) ([]search.Entry, error) {
+	if i >= 0 && c.changes[i].Body != nil && c.s.indexer.Indexes(typ) {
+		if old, err := jsontree.Decode(c.changes[i].Body); err == nil && sameExceptMeta(old, doc) {
+			entries, err := c.s.indexer.EntriesAfterMetaChange(doc, c.changes[i].Index)
+			if err != nil {
+				return nil, fmt.Errorf("index: %w", err)
+			}
+			return entries, nil
+		}
+	}
+	return c.s.indexEntries(typ, body)
+}
+
+// sameExceptMeta reports whether two decoded resources are equal in
+// everything but meta. Values are compared as jsontree decodes them; any
+// other Go value (an int the caller put in) counts as a difference.
+func sameExceptMeta(a, b map[string]any) bool {
+	_, am := a["meta"]
+	_, bm := b["meta"]
+	if len(a)-btoi(am) != len(b)-btoi(bm) {
+		return false
+	}
+	for k, v := range a {
+		if k == "meta" {
+			continue
+		}
+		w, ok := b[k]
+		if !ok || !sameTree(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// sameTree compares two jsontree values.
+func sameTree(a, b any) bool {
+	switch a := a.(type) {
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, v := range a {
+			w, ok := b[k]
+			if !ok || !sameTree(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		b, ok := b.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !sameTree(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	case string:
+		b, ok := b.(string)
+		return ok && a == b
+	case json.Number:
+		b, ok := b.(json.Number)
+		return ok && a == b
+	case bool:
+		b, ok := b.(bool)
+		return ok && a == b
+	case nil:
+		return b == nil
+	}
+	return false
 }
 
 // Current returns the version of typ/id the commit writes, or else the
