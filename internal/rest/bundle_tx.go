@@ -45,7 +45,10 @@ type txEntry struct {
 	matched *store.Version // opMatched: the resource found
 	rd      read           // opRead
 	pending []store.Change // planned, in the entry's order
-	changes []int          // indexes into the plan's changes
+	// pendingDocs are the pending changes' resources as decoded trees
+	// (nil: decode the body), for the checks that read them.
+	pendingDocs []map[string]any
+	changes     []int // indexes into the plan's changes
 
 	// What the caller may do, checked against the resources once every
 	// entry is planned: the rights of a create, update or patch, the
@@ -213,7 +216,7 @@ func (s *Service) planTransaction(ctx context.Context, b *inBundle, opts BundleO
 			e.changes = append(e.changes, len(plan.changes))
 			plan.changes = append(plan.changes, c)
 		}
-		e.pending = nil
+		e.pending, e.pendingDocs = nil, nil
 	}
 	return plan, Response{}, true
 }
@@ -423,14 +426,17 @@ func (s *Service) conditionalMatch(ctx context.Context, e *txEntry, typ, query, 
 // planChanges builds an entry's store changes into e.pending. Entries are
 // planned concurrently: it touches nothing but e (and refs, which locks).
 func (s *Service) planChanges(ctx context.Context, e *txEntry, refs *refRewriter, now time.Time) (Response, bool) {
-	add := func(c store.Change) { e.pending = append(e.pending, c) }
+	add := func(c store.Change, doc map[string]any) {
+		e.pending = append(e.pending, c)
+		e.pendingDocs = append(e.pendingDocs, doc)
+	}
 	switch e.op {
 	case opRead, opMatched:
 		return Response{}, true
 	case opDelete:
 		for _, v := range e.deletes {
 			add(store.Change{Type: v.Type, ID: v.ID, PrevVersion: v.VersionID, Version: v.VersionID + 1,
-				LastUpdated: now, Method: store.MethodDelete, Deleted: true})
+				LastUpdated: now, Method: store.MethodDelete, Deleted: true}, nil)
 		}
 		return Response{}, true
 	}
@@ -494,15 +500,15 @@ func (s *Service) planChanges(ctx context.Context, e *txEntry, refs *refRewriter
 	if err != nil {
 		return s.internalError(ctx, "transaction", err), false
 	}
-	add(c)
+	add(c, res.Tree())
 	return s.checkPlanned(ctx, e)
 }
 
 // checkPlanned runs the WriteCheckers on an entry's planned versions; a
 // refusal names the entry.
 func (s *Service) checkPlanned(ctx context.Context, e *txEntry) (Response, bool) {
-	for _, c := range e.pending {
-		if r, ok := asDenied(s.checkWrite(ctx, c)); ok {
+	for i, c := range e.pending {
+		if r, ok := asDenied(s.checkWrite(ctx, c, e.pendingDocs[i])); ok {
 			return entryOutcome(e.inEntry, r.Status, r.Outcome), false
 		}
 	}
@@ -511,7 +517,7 @@ func (s *Service) checkPlanned(ctx context.Context, e *txEntry) (Response, bool)
 
 // planPatch applies a PATCH entry's patch (a Binary holding a JSON Patch,
 // or a Parameters holding a FHIRPath Patch) to the current version.
-func (s *Service) planPatch(e *txEntry, cur *store.Version, refs *refRewriter, now time.Time, add func(store.Change)) (Response, bool) {
+func (s *Service) planPatch(e *txEntry, cur *store.Version, refs *refRewriter, now time.Time, add func(store.Change, map[string]any)) (Response, bool) {
 	if r, ok := checkEntryIfMatch(e, cur.VersionID); !ok {
 		return r, false
 	}
@@ -539,7 +545,7 @@ func (s *Service) planPatch(e *txEntry, cur *store.Version, refs *refRewriter, n
 	if err != nil {
 		return s.internalError(context.Background(), "transaction", err), false
 	}
-	add(c)
+	add(c, res.Tree())
 	return Response{}, true
 }
 

@@ -84,11 +84,11 @@ func (s *Service) checkDeletes(ctx context.Context, changes []store.Change) erro
 
 // checkWrite runs the type's WriteChecker, if any, on a version about to
 // be committed; a refusal comes back as a *deniedError carrying the 422.
-func (s *Service) checkWrite(ctx context.Context, c store.Change) error {
+func (s *Service) checkWrite(ctx context.Context, c store.Change, doc map[string]any) error {
 	if c.Deleted {
 		return nil
 	}
-	if o := s.checkClaimedProfiles(ctx, c); o.HasErrors() {
+	if o := s.checkClaimedProfiles(ctx, c, doc); o.HasErrors() {
 		return &deniedError{failure(http.StatusUnprocessableEntity, o)}
 	}
 	wc := s.cfg.WriteCheckers[c.Type]
@@ -103,9 +103,10 @@ func (s *Service) checkWrite(ctx context.Context, c store.Change) error {
 
 // checkClaimedProfiles validates a version against each published profile
 // its meta.profile claims (found from its _profile index entries, so the
-// body is decoded only when there is one). Profiles the server does not
-// publish are not checked: a client may claim profiles of its own.
-func (s *Service) checkClaimedProfiles(ctx context.Context, c store.Change) *fhir.Outcome {
+// body is decoded only when there is one, and not at all when the caller
+// has its tree, doc). Profiles the server does not publish are not
+// checked: a client may claim profiles of its own.
+func (s *Service) checkClaimedProfiles(ctx context.Context, c store.Change, doc map[string]any) *fhir.Outcome {
 	pv := s.cfg.Profiles
 	if pv == nil {
 		return nil
@@ -119,9 +120,11 @@ func (s *Service) checkClaimedProfiles(ctx context.Context, c store.Change) *fhi
 	if len(known) == 0 {
 		return nil
 	}
-	doc, err := decodeJSONObject(c.Body)
-	if err != nil {
-		return fhir.NewOutcome(fhir.SeverityError, fhir.CodeInvalid, "the resource could not be read for profile validation: "+err.Error())
+	if doc == nil {
+		var err error
+		if doc, err = decodeJSONObject(c.Body); err != nil {
+			return fhir.NewOutcome(fhir.SeverityError, fhir.CodeInvalid, "the resource could not be read for profile validation: "+err.Error())
+		}
 	}
 	o := &fhir.Outcome{ResourceType: "OperationOutcome"}
 	for _, url := range known {

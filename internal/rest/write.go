@@ -268,7 +268,7 @@ func (s *Service) commitVersion(ctx context.Context, res *fhir.Resource, id stri
 	if err := s.admitChange(ctx, c, nil, permits...); err != nil {
 		return Response{}, err
 	}
-	if err := s.checkWrite(ctx, c); err != nil {
+	if err := s.checkWrite(ctx, c, res.Tree()); err != nil {
 		return Response{}, err
 	}
 	if blob.data != nil {
