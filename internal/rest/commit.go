@@ -2,7 +2,6 @@ package rest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/telederm/telederm/fhir/jsontree"
@@ -190,8 +189,8 @@ func (c *Commit) amendIndex(typ string, i int, doc map[string]any, body []byte) 
 }
 
 // sameExceptMeta reports whether two decoded resources are equal in
-// everything but meta. Values are compared as jsontree decodes them; any
-// other Go value (an int the caller put in) counts as a difference.
+// everything but meta (jsontree.Equal: an int the caller put in counts as
+// a difference).
 func sameExceptMeta(a, b map[string]any) bool {
 	_, am := a["meta"]
 	_, bm := b["meta"]
@@ -203,7 +202,7 @@ func sameExceptMeta(a, b map[string]any) bool {
 			continue
 		}
 		w, ok := b[k]
-		if !ok || !sameTree(v, w) {
+		if !ok || !jsontree.Equal(v, w) {
 			return false
 		}
 	}
@@ -215,47 +214,6 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// sameTree compares two jsontree values.
-func sameTree(a, b any) bool {
-	switch a := a.(type) {
-	case map[string]any:
-		b, ok := b.(map[string]any)
-		if !ok || len(a) != len(b) {
-			return false
-		}
-		for k, v := range a {
-			w, ok := b[k]
-			if !ok || !sameTree(v, w) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		b, ok := b.([]any)
-		if !ok || len(a) != len(b) {
-			return false
-		}
-		for i := range a {
-			if !sameTree(a[i], b[i]) {
-				return false
-			}
-		}
-		return true
-	case string:
-		b, ok := b.(string)
-		return ok && a == b
-	case json.Number:
-		b, ok := b.(json.Number)
-		return ok && a == b
-	case bool:
-		b, ok := b.(bool)
-		return ok && a == b
-	case nil:
-		return b == nil
-	}
-	return false
 }
 
 // Current returns the version of typ/id the commit writes, or else the
