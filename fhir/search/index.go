@@ -120,15 +120,15 @@ func (ix *Indexer) entries(resource map[string]any, want func(*Param) bool) ([]E
 		prev    string
 		ordered = true
 	)
-	for _, p := range ix.reg.ForType(rt) {
-		if p.Type == Special || p.Expression == "" || want != nil && !want(p) {
+	plan := ix.reg.plan(rt)
+	if plan == nil {
+		return nil, nil // a type without parameters (the registry's types are R4's and its parameters' bases)
+	}
+	for i, p := range plan.params {
+		if want != nil && !want(p) {
 			continue
 		}
-		expr := ix.reg.ExprFor(p, rt)
-		if expr == nil {
-			continue
-		}
-		nodes, err := expr.Eval(resource)
+		nodes, err := plan.exprs[i].Eval(resource)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("search index: %s %s: %w", rt, p.Code, err))
 			continue

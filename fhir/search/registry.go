@@ -23,7 +23,63 @@ type Registry struct {
 	typed  sync.Map // typedKey -> *fhirpath.Expr (ExprFor)
 	// readsMeta caches ReadsMeta: *Param -> bool.
 	readsMeta sync.Map
-	err       error
+	// plans holds each type's typePlan, filled on first use.
+	plans map[string]*typePlan
+	err   error
+}
+
+// typePlan is what indexing and storing a resource of one type asks of
+// the registry, worked out once per type: looked up per resource and per
+// parameter, it was a measurable share of an indexed write.
+type typePlan struct {
+	once sync.Once
+	// params are the type's parameters that extract values, by code, and
+	// exprs their ExprFor expressions.
+	params []*Param
+	exprs  []*fhirpath.Expr
+	// sources holds the Sources of the string and token parameters whose
+	// values may be stored under another (an alias, or a wider one).
+	sources map[string]Sources
+}
+
+// plan returns typ's typePlan, nil for a type the registry does not know.
+func (r *Registry) plan(typ string) *typePlan {
+	tp := r.plans[typ]
+	if tp == nil {
+		return nil
+	}
+	tp.once.Do(func() {
+		for _, p := range r.sorted[typ] {
+			if p.Type == Special || p.Expression == "" {
+				continue
+			}
+			if e := r.ExprFor(p, typ); e != nil {
+				tp.params = append(tp.params, p)
+				tp.exprs = append(tp.exprs, e)
+			}
+			if p.Type != String && p.Type != Token {
+				continue
+			}
+			if s := r.Sources(typ, p.Code); s.Alias || len(s.Params) > 1 {
+				if tp.sources == nil {
+					tp.sources = map[string]Sources{}
+				}
+				tp.sources[p.Code] = s
+			}
+		}
+	})
+	return tp
+}
+
+// SourcesFor returns the Sources of typ's string and token parameters
+// whose values may be stored under another parameter (an alias's, or a
+// wider parameter's that a narrower one holds too), by code; parameters
+// it does not list store all their values. The map is shared: read only.
+func (r *Registry) SourcesFor(typ string) map[string]Sources {
+	if tp := r.plan(typ); tp != nil {
+		return tp.sources
+	}
+	return nil
 }
 
 type typedKey struct {
@@ -52,6 +108,7 @@ func NewRegistry(params []Param) *Registry {
 		sorted: map[string][]*Param{},
 		byURL:  map[string]*Param{},
 		exprs:  map[*Param]paramExprs{},
+		plans:  map[string]*typePlan{},
 	}
 	var errs []error
 	common := map[string]*Param{} // base Resource
@@ -104,6 +161,7 @@ func NewRegistry(params []Param) *Registry {
 		}
 		r.byType[t] = m
 		r.sorted[t] = sortedByCode(m)
+		r.plans[t] = &typePlan{}
 	}
 	return r
 }

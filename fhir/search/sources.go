@@ -1,9 +1,12 @@
 package search
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/telederm/telederm/fhir"
 )
 
 // String parameters often repeat each other's values: Patient.name indexes
@@ -14,7 +17,7 @@ import (
 // parameters a search on a string parameter must cover, and which of its
 // entries may be left out of the index.
 
-// Sources describes where a string parameter's values are stored.
+// Sources describes where a string or token parameter's values are stored.
 type Sources struct {
 	// Params are the parameters whose stored entries together hold every
 	// value of the parameter: itself first (unless Alias), then the
@@ -37,13 +40,14 @@ var sourcesCache sync.Map // key sourcesKey -> Sources
 
 type sourcesKey struct {
 	r         *Registry
+	kind      Type
 	typ, code string
 }
 
 // StringSources returns the Sources of the string parameter code of typ;
 // for other parameters, or ones that repeat no other, Params is just code.
 func (r *Registry) StringSources(typ, code string) Sources {
-	key := sourcesKey{r, typ, code}
+	key := sourcesKey{r, String, typ, code}
 	if v, ok := sourcesCache.Load(key); ok {
 		return v.(Sources)
 	}
@@ -123,23 +127,203 @@ func cutLast(path string) (string, string, bool) {
 	return path[:i], path[i+1:], true
 }
 
-// StringSourcesAnyType is StringSources for a search over several types:
-// the parameters any type's search on code must cover.
-func (r *Registry) StringSourcesAnyType(code string) []string {
-	key := sourcesKey{r, "*", code} // no type is named "*"
-	if v, ok := sourcesCache.Load(key); ok {
-		return v.(Sources).Params
+// TypeSources is one group of SourcesAcrossTypes: resources of Types keep
+// values of the searched parameter under Params too.
+type TypeSources struct {
+	Types  []string
+	Params []string
+}
+
+var acrossCache sync.Map // sourcesKey (typ "") -> []TypeSources
+
+// SourcesAcrossTypes is Sources for a search over several types, exactly:
+// a search on the kind parameter code matches any resource's entries of
+// code itself, and a resource's entries of a group's Params when its type
+// is among the group's Types. A union of every type's Sources would also
+// match Organization's own name entries for phonetic, which
+// Organization does not leave to name (Patient does). Groups are sorted
+// by their Params.
+func (r *Registry) SourcesAcrossTypes(kind Type, code string) []TypeSources {
+	key := sourcesKey{r, kind, "", code}
+	if v, ok := acrossCache.Load(key); ok {
+		return v.([]TypeSources)
 	}
-	out := []string{code}
-	for typ := range r.sorted {
-		s := r.StringSources(typ, code)
-		for _, p := range s.Params {
-			if !slices.Contains(out, p) {
-				out = append(out, p)
+	byParams := map[string]*TypeSources{}
+	for _, typ := range slices.Sorted(maps.Keys(r.sorted)) {
+		if p, ok := r.Lookup(typ, code); !ok || p.Type != kind {
+			continue
+		}
+		others := slices.DeleteFunc(slices.Clone(r.Sources(typ, code).Params), func(c string) bool { return c == code })
+		if len(others) == 0 {
+			continue
+		}
+		k := strings.Join(others, ",")
+		if byParams[k] == nil {
+			byParams[k] = &TypeSources{Params: others}
+		}
+		byParams[k].Types = append(byParams[k].Types, typ)
+	}
+	out := make([]TypeSources, 0, len(byParams))
+	for _, k := range slices.Sorted(maps.Keys(byParams)) {
+		out = append(out, *byParams[k])
+	}
+	acrossCache.Store(key, out)
+	return out
+}
+
+// Sources returns where the values of typ's parameter code are stored:
+// StringSources for a string parameter, TokenSources for a token one, the
+// parameter alone for any other.
+func (r *Registry) Sources(typ, code string) Sources {
+	if p, ok := r.Lookup(typ, code); ok && p.Type == Token {
+		return r.TokenSources(typ, code)
+	}
+	return r.StringSources(typ, code)
+}
+
+// Token parameters repeat each other too: Observation's combo-code holds
+// every value of code and of component-code, and Patient's telecom every
+// value of phone and email. TokenSources says so for a token parameter,
+// as StringSources does for a string one, with a token's notion of
+// narrower: each of the narrower parameter's branches is one of the
+// wider's, or one of them filtered by where() (Patient.telecom.where(
+// system='phone')). Token indexing reads only the node (index_token.go),
+// so the same node gives the same entry under either parameter.
+//
+// Params is closed under narrower (a narrower parameter's own narrower
+// ones are listed too): a store may leave a value to the narrowest
+// parameter holding it, and a search must still reach it.
+
+// TokenSources returns the Sources of the token parameter code of typ;
+// for other parameters, or ones that repeat no other, Params is just code.
+func (r *Registry) TokenSources(typ, code string) Sources {
+	key := sourcesKey{r, Token, typ, code}
+	if v, ok := sourcesCache.Load(key); ok {
+		return v.(Sources)
+	}
+	s := r.tokenSources(typ, code)
+	sourcesCache.Store(key, s)
+	return s
+}
+
+func (r *Registry) tokenSources(typ, code string) Sources {
+	own := Sources{Params: []string{code}}
+	p, ok := r.Lookup(typ, code)
+	if !ok || p.Type != Token {
+		return own
+	}
+	pb := tokenBranches(p.Expression, typ)
+	if len(pb) == 0 {
+		return own
+	}
+	// An alias: another token parameter of the type with the same
+	// branches, the first by code keeping the entries.
+	for _, q := range r.ForType(typ) {
+		if q.Code < code && q.Type == Token && slices.Equal(tokenBranches(q.Expression, typ), pb) {
+			return Sources{Params: r.tokenSources(typ, q.Code).Params, Alias: true}
+		}
+	}
+	for _, q := range r.ForType(typ) {
+		if q.Code == code || q.Type != Token {
+			continue
+		}
+		qb := tokenBranches(q.Expression, typ)
+		if len(qb) == 0 || !narrowerTokens(qb, pb) {
+			continue
+		}
+		qs := r.tokenSources(typ, q.Code)
+		if qs.Alias {
+			continue // its base is narrower too, and holds the values
+		}
+		for _, c := range qs.Params {
+			if !slices.Contains(own.Params, c) {
+				own.Params = append(own.Params, c)
 			}
 		}
 	}
-	slices.Sort(out[1:])
-	sourcesCache.Store(key, Sources{Params: out})
-	return out
+	slices.Sort(own.Params[1:])
+	return own
+}
+
+// tokenBranches are the union members of expr rooted at typ ("Patient.
+// telecom", "(Observation.value as CodeableConcept)"), sorted; nil when a
+// member starts with anything but a resource type's name, which the
+// comparison cannot place.
+func tokenBranches(expr, typ string) []string {
+	var out []string
+	for _, b := range splitUnion(expr) {
+		name, _, _ := strings.Cut(strings.TrimLeft(b, "("), ".")
+		switch {
+		case name == typ:
+			out = append(out, b)
+		case !fhir.IsResourceType(name):
+			return nil
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// splitUnion splits expr at its top-level '|' operators (outside
+// parentheses and string literals), trimming each member.
+func splitUnion(expr string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(expr); i++ {
+		switch expr[i] {
+		case '(', '\'':
+			i = skipGroup(expr, i) - 1
+		case '|':
+			out = append(out, strings.TrimSpace(expr[start:i]))
+			start = i + 1
+		}
+	}
+	return append(out, strings.TrimSpace(expr[start:]))
+}
+
+// skipGroup returns the index just after the parenthesised group or
+// string literal that opens at s[i], or len(s) when it does not close.
+func skipGroup(s string, i int) int {
+	if s[i] == '\'' {
+		for j := i + 1; j < len(s); j++ {
+			switch s[j] {
+			case '\\':
+				j++
+			case '\'':
+				return j + 1
+			}
+		}
+		return len(s)
+	}
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '(', '\'':
+			j = skipGroup(s, j) - 1
+		case ')':
+			return j + 1
+		}
+	}
+	return len(s)
+}
+
+// narrowerTokens reports whether q's branches select a subset of p's
+// nodes without being p's: each is one of p's, or one of p's followed by
+// a single where() filter.
+func narrowerTokens(q, p []string) bool {
+	if slices.Equal(q, p) {
+		return false
+	}
+	for _, b := range q {
+		if !slices.Contains(p, b) && !slices.ContainsFunc(p, func(a string) bool { return isWhereOf(b, a) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// isWhereOf reports whether b is a followed by ".where(...)" and nothing
+// else.
+func isWhereOf(b, a string) bool {
+	rest, ok := strings.CutPrefix(b, a+".where")
+	return ok && strings.HasPrefix(rest, "(") && strings.HasSuffix(rest, ")") && skipGroup(rest, 0) == len(rest)
 }

@@ -35,13 +35,113 @@ func TestStringSources(t *testing.T) {
 
 func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
 
-// TestStringSourcesHoldOnExamples checks the claim Sources makes on every
-// official example: a narrower parameter's entries are all among the wider
-// one's, and an alias's entries are exactly its base's.
-func TestStringSourcesHoldOnExamples(t *testing.T) {
+func TestTokenSources(t *testing.T) {
+	reg := Default()
+	tests := []struct {
+		typ, code string
+		want      Sources
+	}{
+		{"Patient", "telecom", Sources{Params: []string{"telecom", "email", "phone"}}},
+		{"Practitioner", "telecom", Sources{Params: []string{"telecom", "email", "phone"}}},
+		{"Patient", "phone", Sources{Params: []string{"phone"}}},
+		{"Observation", "combo-code", Sources{Params: []string{"combo-code", "code", "component-code"}}},
+		{"Observation", "combo-value-concept", Sources{Params: []string{"combo-value-concept", "component-value-concept", "value-concept"}}},
+		{"Observation", "code", Sources{Params: []string{"code"}}},
+		// R4 gives fhirversion CapabilityStatement.version's expression.
+		{"CapabilityStatement", "version", Sources{Params: []string{"fhirversion"}, Alias: true}},
+		{"Patient", "name", Sources{Params: []string{"name"}}}, // not a token
+		{"Patient", "no-such-param", Sources{Params: []string{"no-such-param"}}},
+	}
+	for _, tc := range tests {
+		got := reg.TokenSources(tc.typ, tc.code)
+		if got.Alias != tc.want.Alias || !slices.Equal(got.Params, tc.want.Params) {
+			t.Errorf("%s.%s: %+v, want %+v", tc.typ, tc.code, got, tc.want)
+		}
+		if tc.want.Alias || len(tc.want.Params) > 1 {
+			if got := reg.SourcesFor(tc.typ)[tc.code]; !slices.Equal(got.Params, tc.want.Params) {
+				t.Errorf("SourcesFor(%s)[%s] = %+v, want %+v", tc.typ, tc.code, got, tc.want)
+			}
+		}
+	}
+}
+
+func TestNarrowerTokens(t *testing.T) {
+	tests := []struct {
+		q, p []string
+		want bool
+	}{
+		{[]string{"Patient.telecom.where(system='phone')"}, []string{"Patient.telecom"}, true},
+		{[]string{"Observation.code"}, []string{"Observation.code", "Observation.component.code"}, true},
+		{[]string{"Observation.code"}, []string{"Observation.code"}, false}, // the same: an alias
+		{[]string{"Patient.telecom.where(system='phone').value"}, []string{"Patient.telecom"}, false},
+		{[]string{"Patient.telecom.where(system='a').where(use='b')"}, []string{"Patient.telecom"}, false},
+		{[]string{"Patient.telecom.where(system='phone') | Patient.contact.telecom"}, []string{"Patient.telecom"}, false},
+		{[]string{"Patient.telecom.where(system=')')"}, []string{"Patient.telecom"}, true},
+		{[]string{"Patient.telecom.exists()"}, []string{"Patient.telecom"}, false},
+	}
+	for _, tc := range tests {
+		if got := narrowerTokens(tc.q, tc.p); got != tc.want {
+			t.Errorf("narrowerTokens(%q, %q) = %v, want %v", tc.q, tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestSplitUnion(t *testing.T) {
+	got := splitUnion("Patient.a | (Patient.b as Coding) | Patient.c.where(x = 'p|q' or y.exists()) |Patient.d")
+	want := []string{"Patient.a", "(Patient.b as Coding)", "Patient.c.where(x = 'p|q' or y.exists())", "Patient.d"}
+	if !slices.Equal(got, want) {
+		t.Errorf("splitUnion: %q, want %q", got, want)
+	}
+}
+
+// TestSourcesAcrossTypes: for every type, the entries a search over
+// several types matches are exactly those a search on that type alone
+// does: the parameter itself (which stores nothing when an alias) and its
+// own Sources.
+func TestSourcesAcrossTypes(t *testing.T) {
+	reg := Default()
+	checked := 0
+	for typ := range reg.sorted {
+		for _, p := range reg.ForType(typ) {
+			if p.Type != String && p.Type != Token {
+				continue
+			}
+			var covered []string
+			for _, g := range reg.SourcesAcrossTypes(p.Type, p.Code) {
+				if slices.Contains(g.Types, typ) {
+					covered = append(covered, g.Params...)
+				}
+			}
+			want := slices.DeleteFunc(slices.Clone(reg.Sources(typ, p.Code).Params), func(c string) bool { return c == p.Code })
+			if !slices.Equal(sorted(covered), sorted(want)) {
+				t.Errorf("%s.%s: a search over several types covers %v besides itself, want %v", typ, p.Code, covered, want)
+			}
+			checked++
+		}
+	}
+	var patient, organization []string
+	for _, g := range reg.SourcesAcrossTypes(String, "phonetic") {
+		if slices.Contains(g.Types, "Patient") {
+			patient = g.Params
+		}
+		if slices.Contains(g.Types, "Organization") {
+			organization = g.Params
+		}
+	}
+	if !slices.Equal(patient, []string{"name", "family", "given"}) || organization != nil {
+		t.Errorf("phonetic across types: Patient's under %v, Organization's under %v; want name, family and given, and none", patient, organization)
+	}
+	t.Logf("%d (type, parameter) pairs checked", checked)
+}
+
+// TestSourcesHoldOnExamples checks the claim Sources makes on every
+// official example, for string and token parameters: a narrower
+// parameter's entries are all among the wider one's (by value), and an
+// alias's entries are exactly its base's.
+func TestSourcesHoldOnExamples(t *testing.T) {
 	reg := Default()
 	ix := NewIndexer(reg, "")
-	checked := 0
+	checked := map[Type]int{}
 	for _, ex := range sharedspec.Examples(t) {
 		var doc map[string]any
 		d := json.NewDecoder(bytes.NewReader(ex.Body))
@@ -51,18 +151,22 @@ func TestStringSourcesHoldOnExamples(t *testing.T) {
 		}
 		entries, _ := ix.Entries(doc)
 		typ, _ := doc["resourceType"].(string)
-		values := map[string]map[[2]string]bool{}
+		values := map[string]map[entryValue]bool{}
 		for _, e := range entries {
-			if e.Kind != String {
+			if e.Kind != String && e.Kind != Token {
 				continue
 			}
 			if values[e.Param] == nil {
-				values[e.Param] = map[[2]string]bool{}
+				values[e.Param] = map[entryValue]bool{}
 			}
-			values[e.Param][[2]string{e.Text, e.Exact}] = true
+			values[e.Param][valueOf(e)] = true
 		}
 		for code, own := range values {
-			src := reg.StringSources(typ, code)
+			kind := Token
+			if p, ok := reg.Lookup(typ, code); ok {
+				kind = p.Type
+			}
+			src := reg.Sources(typ, code)
 			if src.Alias {
 				base := values[src.Params[0]]
 				if len(base) != len(own) {
@@ -73,7 +177,7 @@ func TestStringSourcesHoldOnExamples(t *testing.T) {
 						t.Errorf("%s: %s value %v is not among %s's", ex.Name, code, v, src.Params[0])
 					}
 				}
-				checked++
+				checked[kind]++
 				continue
 			}
 			for _, narrow := range src.Params[1:] {
@@ -82,9 +186,23 @@ func TestStringSourcesHoldOnExamples(t *testing.T) {
 						t.Errorf("%s: %s value %v is not among %s's", ex.Name, narrow, v, code)
 					}
 				}
-				checked++
+				checked[kind]++
 			}
 		}
 	}
-	t.Logf("%d (resource, parameter, source) claims checked", checked)
+	if checked[Token] == 0 || checked[String] == 0 {
+		t.Errorf("claims checked: %v, want some of each kind", checked)
+	}
+	t.Logf("(resource, parameter, source) claims checked: %d string, %d token", checked[String], checked[Token])
+}
+
+// entryValue is a string or token entry's value without its parameter:
+// what a wider parameter's entry shares with a narrower one's.
+type entryValue struct {
+	kind                                            Type
+	system, code, text, typeSystem, typeCode, exact string
+}
+
+func valueOf(e Entry) entryValue {
+	return entryValue{e.Kind, e.System, e.Code, e.Text, e.TypeSystem, e.TypeCode, e.Exact}
 }

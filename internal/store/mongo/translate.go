@@ -98,26 +98,44 @@ func (t *translator) predicate(p search.Predicate, typ string) (node, error) {
 // missing is :missing: no value of the parameter (for a string, in any of
 // the parameters its values are kept under).
 func missing(prm *search.Param, typ string, isMissing bool) node {
-	var present or
-	for _, code := range sourcesOf(prm, typ) {
-		present = append(present, exists(param(code)))
-	}
+	present := overSources(prm, typ, func(code string) node { return exists(param(code)) })
 	if isMissing {
-		return nor(present)
+		return nor{present}
 	}
 	return present
 }
 
-// sourcesOf are the parameters a string parameter's values are stored
-// under (search.Sources); the parameter itself for other types.
-func sourcesOf(prm *search.Param, typ string) []string {
-	if prm.Type != search.String {
-		return []string{prm.Code}
+// overSources is one(code) for each parameter a string parameter's
+// values are stored under (search.Sources), any of them matching; the
+// parameter itself for other types. Across types (typ empty) each type's
+// sources count for its own resources only (search.SourcesAcrossTypes).
+func overSources(prm *search.Param, typ string, one func(code string) node) node {
+	reg := search.Default()
+	var codes []string
+	switch {
+	case prm.Type != search.String:
+		return one(prm.Code)
+	case typ != "":
+		codes = reg.StringSources(typ, prm.Code).Params
+	default:
+		alts := or{one(prm.Code)}
+		for _, g := range reg.SourcesAcrossTypes(search.String, prm.Code) {
+			var own or
+			for _, code := range g.Params {
+				own = append(own, one(code))
+			}
+			alts = append(alts, and{in(topField("type"), g.Types), own})
+		}
+		return alts
 	}
-	if typ == "" {
-		return search.Default().StringSourcesAnyType(prm.Code)
+	if len(codes) == 1 {
+		return one(codes[0])
 	}
-	return search.Default().StringSources(typ, prm.Code).Params
+	var alts or
+	for _, code := range codes {
+		alts = append(alts, one(code))
+	}
+	return alts
 }
 
 // valueNode compares a value, without :not.
@@ -213,14 +231,7 @@ func stringNode(prm *search.Param, typ, mod string, v search.Value) (node, error
 	default:
 		return nil, unsupported("string modifier %s is not supported (%s)", mod, prm.Code)
 	}
-	var alts or
-	for _, code := range sourcesOf(prm, typ) {
-		alts = append(alts, one(code))
-	}
-	if len(alts) == 1 {
-		return alts[0], nil
-	}
-	return alts, nil
+	return overSources(prm, typ, one), nil
 }
 
 // rangeNode compares the search range [lo, hi) (ap: [apLo, apHi)) with

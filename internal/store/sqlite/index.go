@@ -289,8 +289,8 @@ type entrySet []bool
 func (k entrySet) has(i int) bool { return k == nil || k[i] }
 
 // storedEntries marks the entries of a change the index tables keep: not
-// _id, which searches read from the resource row, and not withoutRepeats
-// (nil: all of them). It marks rather than copies: an entry is a few
+// _id, which searches read from the resource row, and not the repeated
+// ones (nil: all of them). It marks rather than copies: an entry is a few
 // hundred bytes, and copying them was a quarter of what an indexed create
 // allocated.
 func storedEntries(typ string, entries []search.Entry) entrySet {
@@ -304,36 +304,50 @@ func storedEntries(typ string, entries []search.Entry) entrySet {
 		}
 		keep[i] = false
 	}
+	sources := search.Default().SourcesFor(typ)
 	for i, e := range entries {
-		if e.Param == "_id" && e.Kind == search.Token || repeated(typ, entries, e) {
+		if e.Param == "_id" && e.Kind == search.Token || repeated(sources, entries, e) {
 			drop(i)
 		}
 	}
 	return keep
 }
 
-// repeated reports whether e is a string entry a search finds under
-// another parameter anyway (search.Sources): an alias's entry, or a wider
-// parameter's value that a narrower one of the same resource holds too
-// (Patient.name's "Smith" when family has it). Fewer index rows is most of
-// what makes an indexed write cheaper. A resource has a handful of string
-// entries, so a scan beats building a set.
-func repeated(typ string, entries []search.Entry, e search.Entry) bool {
-	if e.Kind != search.String {
+// repeated reports whether e is a string or token entry a search finds
+// under another parameter anyway (search.Sources, which sources lists by
+// parameter): an alias's entry, or a wider parameter's value that a
+// narrower one of the same resource holds too (Patient.name's "Smith"
+// when family has it, telecom's number when phone has it). Fewer index
+// rows is most of what makes an indexed write cheaper. A resource has a
+// handful of such entries, so a scan beats building a set.
+func repeated(sources map[string]search.Sources, entries []search.Entry, e search.Entry) bool {
+	src, ok := sources[e.Param]
+	if !ok || e.Kind != search.String && e.Kind != search.Token {
 		return false
 	}
-	src := search.Default().StringSources(typ, e.Param)
 	if src.Alias {
 		return true
 	}
 	for _, narrow := range src.Params[1:] {
 		for _, o := range entries {
-			if o.Kind == search.String && o.Param == narrow && o.Text == e.Text && o.Exact == e.Exact {
+			if o.Param == narrow && sameValue(o, e) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// sameValue reports whether string or token entries a and b (of any
+// parameters) hold the same value.
+func sameValue(a, b search.Entry) bool {
+	if a.Kind != b.Kind {
+		return false
+	}
+	if a.Kind == search.String {
+		return a.Text == b.Text && a.Exact == b.Exact
+	}
+	return a.System == b.System && a.Code == b.Code && a.Text == b.Text && a.TypeSystem == b.TypeSystem && a.TypeCode == b.TypeCode
 }
 
 // rowsPerResource is how many rows of one index table a resource may

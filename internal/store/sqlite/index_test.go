@@ -13,21 +13,38 @@ func TestStoredEntries(t *testing.T) {
 	}
 	id := search.Entry{Param: "_id", Kind: search.Token, Code: "p1"}
 	gender := search.Entry{Param: "gender", Kind: search.Token, Code: "female"}
+	tok := func(param, system, code string) search.Entry {
+		return search.Entry{Param: param, Kind: search.Token, System: system, Code: code}
+	}
+	loinc := "http://loinc.org"
 	tests := []struct {
 		name    string
+		typ     string // Patient when empty
 		entries []search.Entry
 		want    []int // positions kept
 	}{
-		{"nothing to drop", []search.Entry{gender, str("family", "smith")}, []int{0, 1}},
-		{"_id is read from the resource row", []search.Entry{id, gender}, []int{1}},
-		{"name's family value is family's", []search.Entry{str("family", "smith"), str("name", "smith")}, []int{0}},
-		{"name's own value stays", []search.Entry{str("family", "smith"), str("name", "jane smith")}, []int{0, 1}},
-		{"phonetic is an alias of name", []search.Entry{str("name", "jane smith"), str("phonetic", "jane smith")}, []int{0}},
-		{"a token with a string's value is no repeat", []search.Entry{{Param: "name", Kind: search.Token, Code: "x"}, str("family", "x")}, []int{0, 1}},
+		{"nothing to drop", "", []search.Entry{gender, str("family", "smith")}, []int{0, 1}},
+		{"_id is read from the resource row", "", []search.Entry{id, gender}, []int{1}},
+		{"name's family value is family's", "", []search.Entry{str("family", "smith"), str("name", "smith")}, []int{0}},
+		{"name's own value stays", "", []search.Entry{str("family", "smith"), str("name", "jane smith")}, []int{0, 1}},
+		{"phonetic is an alias of name", "", []search.Entry{str("name", "jane smith"), str("phonetic", "jane smith")}, []int{0}},
+		{"a token with a string's value is no repeat", "", []search.Entry{{Param: "name", Kind: search.Token, Code: "x"}, str("family", "x")}, []int{0, 1}},
+		{"telecom's number is phone's", "", []search.Entry{tok("phone", "", "01234 567890"), tok("telecom", "", "01234 567890")}, []int{0}},
+		{"telecom's own value stays", "", []search.Entry{tok("phone", "", "01234 567890"), tok("telecom", "", "01234 000000")}, []int{0, 1}},
+		{"combo-code's codes are code's and component-code's", "Observation", []search.Entry{
+			tok("code", loinc, "85354-9"), tok("combo-code", loinc, "85354-9"), tok("combo-code", loinc, "8480-6"), tok("component-code", loinc, "8480-6"),
+		}, []int{0, 3}},
+		{"a token repeats only with every field equal", "Observation", []search.Entry{
+			tok("code", loinc, "85354-9"), tok("combo-code", "http://snomed.info/sct", "85354-9"), {Param: "combo-code", Kind: search.Token, System: loinc, Code: "85354-9", Text: "blood pressure"},
+		}, []int{0, 1, 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			keep := storedEntries("Patient", tt.entries)
+			typ := tt.typ
+			if typ == "" {
+				typ = "Patient"
+			}
+			keep := storedEntries(typ, tt.entries)
 			var got []int
 			for i := range tt.entries {
 				if keep.has(i) {

@@ -175,19 +175,16 @@ func sortKeys(keys []search.SortKey, r string) ([]sortKey, error) {
 		default:
 			return nil, fmt.Errorf("cannot sort on %s parameter %s", k.Param.Type, k.Param.Code)
 		}
-		// The parameter codes are the registry's, never user text. A
-		// string parameter's values may be stored under narrower ones
-		// (search.Sources).
-		params := []string{k.Param.Code}
-		if k.Param.Type == search.String {
-			params = search.Default().StringSourcesAnyType(k.Param.Code)
+		// The parameter codes and types are the registry's, never user
+		// text. A string or token parameter's values may be stored under
+		// narrower ones (search.Sources).
+		literal := func(v any) string { return "'" + strings.ReplaceAll(v.(string), "'", "''") + "'" }
+		cond := "param = " + literal(k.Param.Code)
+		if k.Param.Type == search.String || k.Param.Type == search.Token {
+			cond = sourcesCond(k.Param.Type, "", k.Param.Code, literal)
 		}
-		quoted := make([]string, len(params))
-		for i, p := range params {
-			quoted[i] = "'" + strings.ReplaceAll(p, "'", "''") + "'"
-		}
-		expr := fmt.Sprintf("COALESCE((SELECT %s(%s) FROM %s s WHERE %s AND param IN (%s)), %s)",
-			agg, col, table, rowsOf("s", r+".rid"), strings.Join(quoted, ", "), sentinel)
+		expr := fmt.Sprintf("COALESCE((SELECT %s(%s) FROM %s s WHERE %s AND %s), %s)",
+			agg, col, table, rowsOf("s", r+".rid"), cond, sentinel)
 		out = append(out, sortKey{expr: expr, desc: k.Descending})
 	}
 	return out, nil

@@ -26,25 +26,49 @@ type sqlBuilder struct {
 	correlated bool
 }
 
-// paramCond selects the index rows of param: for a string parameter,
-// also those of the narrower parameters its stored values were left to.
+// paramCond selects the index rows of param: for a string or token
+// parameter, also those of the narrower parameters its stored values were
+// left to.
 func (b *sqlBuilder) paramCond(table, typ, param string) string {
-	if table != "idx_string" {
-		return "param = " + b.arg(param)
+	switch table {
+	case "idx_string":
+		return sourcesCond(search.String, typ, param, b.arg)
+	case "idx_token":
+		return sourcesCond(search.Token, typ, param, b.arg)
 	}
-	// The store leaves repeated strings out by the R4 registry's
-	// relations (withoutRepeats), so it searches by the same.
+	return "param = " + b.arg(param)
+}
+
+// sourcesCond is the condition on an index row's param (and type) that
+// finds the values of typ's kind parameter param: the store leaves
+// repeated values out by the R4 registry's relations (storedEntries), so
+// it searches by the same, typ's Sources, or every type's
+// (search.SourcesAcrossTypes) when typ is empty. value renders a value
+// (a placeholder, or a literal).
+func sourcesCond(kind search.Type, typ, param string, value func(any) string) string {
 	reg := search.Default()
-	params := []string{param}
+	list := func(vals []string) string {
+		out := make([]string, len(vals))
+		for i, v := range vals {
+			out[i] = value(v)
+		}
+		return strings.Join(out, ", ")
+	}
 	if typ != "" {
-		params = reg.StringSources(typ, param).Params
-	} else {
-		params = reg.StringSourcesAnyType(param)
+		params := reg.Sources(typ, param).Params
+		if len(params) == 1 {
+			return "param = " + value(params[0])
+		}
+		return "param IN (" + list(params) + ")"
 	}
-	if len(params) == 1 {
-		return "param = " + b.arg(params[0])
+	conds := []string{"param = " + value(param)}
+	for _, g := range reg.SourcesAcrossTypes(kind, param) {
+		conds = append(conds, "(type IN ("+list(g.Types)+") AND param IN ("+list(g.Params)+"))")
 	}
-	return "param IN (" + b.argList(params) + ")"
+	if len(conds) == 1 {
+		return conds[0]
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
 }
 
 // col names a value column of the table being tested.

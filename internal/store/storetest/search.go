@@ -35,6 +35,7 @@ func testSearch(t *testing.T, open func(*testing.T) store.Repository) {
 		{"List", testSearchList},
 		{"ID", testSearchID},
 		{"StringSources", testSearchStringSources},
+		{"TokenSources", testSearchTokenSources},
 		{"Unsupported", testSearchUnsupported},
 		{"PagingWhileWriting", testSearchPagingWhileWriting},
 		{"WhileChanging", testSearchWhileChanging},

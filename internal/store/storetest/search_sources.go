@@ -32,7 +32,17 @@ func testSearchStringSources(t *testing.T, r store.Repository) {
 		resource("Patient", "a", 0, names("Smith", "Jane")...),
 		resource("Patient", "b", 0, names("Jones", "Ann")...),
 		resource("Patient", "c", 0, eString("address", "1 High St"), eString("address", "Ipswich"), eString("address-city", "Ipswich")),
+		// R4's Organization.phonetic is Organization.name, and name also
+		// indexes the aliases: no value is left to another parameter.
+		resource("Organization", "o", 0, eString("name", "Acme"), eString("name", "Jane Smith Ltd"), eString("phonetic", "Acme")),
 	)
+	orgPhonetic, ok := reg.Lookup("Organization", "phonetic")
+	if !ok {
+		t.Fatal("no Organization.phonetic")
+	}
+	across := func(text string) search.Predicate {
+		return search.Predicate{Param: orgPhonetic, Value: search.Value{Kind: search.String, Text: search.Normalize(text), Exact: text}}
+	}
 	exact := str("name", "Smith")
 	exact.Modifier = ":exact"
 	missing := true
@@ -47,5 +57,58 @@ func testSearchStringSources(t *testing.T, r store.Repository) {
 		{"name missing", search.Query{Type: "Patient", Where: and(search.Predicate{Param: p("name"), Missing: &missing})}, refs("Patient", "c")},
 		{"sorted by name", search.Query{Type: "Patient", Sort: []search.SortKey{{Param: p("name")}}}, refs("Patient", "c", "b", "a")},
 		{"sorted by phonetic descending", search.Query{Type: "Patient", Sort: []search.SortKey{{Param: p("phonetic"), Descending: true}}}, refs("Patient", "a", "b", "c")},
+		// Across types each type's values count under its own relations:
+		// Patient's phonetic values are its names, Organization's are not
+		// its aliases.
+		{"phonetic across types", search.Query{Types: []string{"Organization", "Patient"}, Where: and(across("jane smith"))}, refs("Patient", "a")},
+		{"phonetic across types, an organization's own", search.Query{Types: []string{"Organization", "Patient"}, Where: and(across("acme"))}, refs("Organization", "o")},
+		{"phonetic missing across types", search.Query{Types: []string{"Organization", "Patient"}, Where: and(search.Predicate{Param: orgPhonetic, Missing: &missing})}, refs("Patient", "c")},
+	})
+}
+
+// testSearchTokenSources: token parameters repeat each other too
+// (search.TokenSources: Patient.telecom holds every phone and email,
+// Observation's combo-code every code and component-code), and a store
+// may keep such a value once; every search on every one of those
+// parameters still finds it, negates it, sorts on it and tells it missing,
+// on one type and across several.
+func testSearchTokenSources(t *testing.T, r store.Repository) {
+	reg := search.Default()
+	p := func(typ, code string) *search.Param {
+		prm, ok := reg.Lookup(typ, code)
+		if !ok {
+			t.Fatalf("no %s.%s", typ, code)
+		}
+		return prm
+	}
+	tok := func(typ, code, value string) search.Predicate {
+		return search.Predicate{Param: p(typ, code), Value: search.Value{Kind: search.Token, Code: value}}
+	}
+	loinc := "http://loinc.org"
+	commit(t, r,
+		resource("Patient", "a", 0, eToken("phone", "", "0111"), eToken("telecom", "", "0111"), eToken("telecom", "", "0333")),
+		resource("Patient", "b", 0, eToken("email", "", "b@example.org"), eToken("telecom", "", "b@example.org")),
+		resource("Patient", "c", 0, eToken("gender", "", "female")),
+		resource("Practitioner", "d", 0, eToken("phone", "", "0111"), eToken("telecom", "", "0111")),
+		resource("Observation", "bp", 0, eToken("code", loinc, "85354-9"), eToken("combo-code", loinc, "85354-9"),
+			eToken("combo-code", loinc, "8480-6"), eToken("component-code", loinc, "8480-6")),
+		resource("Observation", "hr", 0, eToken("code", loinc, "8867-4"), eToken("combo-code", loinc, "8867-4")),
+	)
+	missing := true
+	not := tok("Patient", "telecom", "0111")
+	not.Modifier = ":not"
+	runSearchCases(t, r, []searchCase{
+		{"telecom finds a phone", search.Query{Type: "Patient", Where: and(tok("Patient", "telecom", "0111"))}, refs("Patient", "a")},
+		{"telecom finds an email", search.Query{Type: "Patient", Where: and(tok("Patient", "telecom", "b@example.org"))}, refs("Patient", "b")},
+		{"telecom's own value", search.Query{Type: "Patient", Where: and(tok("Patient", "telecom", "0333"))}, refs("Patient", "a")},
+		{"phone alone", search.Query{Type: "Patient", Where: and(tok("Patient", "phone", "b@example.org"))}, nil},
+		{"telecom :not", search.Query{Type: "Patient", Where: and(not)}, refs("Patient", "b", "c")},
+		{"telecom missing", search.Query{Type: "Patient", Where: and(search.Predicate{Param: p("Patient", "telecom"), Missing: &missing})}, refs("Patient", "c")},
+		{"sorted by telecom", search.Query{Type: "Patient", Sort: []search.SortKey{{Param: p("Patient", "telecom")}}}, refs("Patient", "c", "a", "b")},
+		{"telecom across types", search.Query{Types: []string{"Patient", "Practitioner"}, Where: and(tok("Patient", "telecom", "0111"))},
+			append(refs("Patient", "a"), refs("Practitioner", "d")...)},
+		{"combo-code finds a code", search.Query{Type: "Observation", Where: and(tok("Observation", "combo-code", "8867-4"))}, refs("Observation", "hr")},
+		{"combo-code finds a component's code", search.Query{Type: "Observation", Where: and(tok("Observation", "combo-code", "8480-6"))}, refs("Observation", "bp")},
+		{"code alone", search.Query{Type: "Observation", Where: and(tok("Observation", "code", "8480-6"))}, nil},
 	})
 }
