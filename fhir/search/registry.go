@@ -37,8 +37,9 @@ type typePlan struct {
 	// exprs their ExprFor expressions.
 	params []*Param
 	exprs  []*fhirpath.Expr
-	// sources holds the Sources of the string and token parameters whose
-	// values may be stored under another (an alias, or a wider one).
+	// sources holds the Sources of the string, token and composite
+	// parameters whose values may be stored under another (an alias's, or
+	// a wider one's).
 	sources map[string]Sources
 }
 
@@ -57,7 +58,7 @@ func (r *Registry) plan(typ string) *typePlan {
 				tp.params = append(tp.params, p)
 				tp.exprs = append(tp.exprs, e)
 			}
-			if p.Type != String && p.Type != Token {
+			if p.Type != String && p.Type != Token && p.Type != Composite {
 				continue
 			}
 			if s := r.Sources(typ, p.Code); s.Alias || len(s.Params) > 1 {
@@ -71,7 +72,7 @@ func (r *Registry) plan(typ string) *typePlan {
 	return tp
 }
 
-// SourcesFor returns the Sources of typ's string and token parameters
+// SourcesFor returns the Sources of typ's string, token and composite parameters
 // whose values may be stored under another parameter (an alias's, or a
 // wider parameter's that a narrower one holds too), by code; parameters
 // it does not list store all their values. The map is shared: read only.

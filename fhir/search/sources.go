@@ -47,11 +47,16 @@ type sourcesKey struct {
 // StringSources returns the Sources of the string parameter code of typ;
 // for other parameters, or ones that repeat no other, Params is just code.
 func (r *Registry) StringSources(typ, code string) Sources {
-	key := sourcesKey{r, String, typ, code}
+	return r.cachedSources(String, typ, code, r.stringSources)
+}
+
+// cachedSources is compute(typ, code), computed once per registry.
+func (r *Registry) cachedSources(kind Type, typ, code string, compute func(typ, code string) Sources) Sources {
+	key := sourcesKey{r, kind, typ, code}
 	if v, ok := sourcesCache.Load(key); ok {
 		return v.(Sources)
 	}
-	s := r.stringSources(typ, code)
+	s := compute(typ, code)
 	sourcesCache.Store(key, s)
 	return s
 }
@@ -172,11 +177,12 @@ func (r *Registry) SourcesAcrossTypes(kind Type, code string) []TypeSources {
 }
 
 // Sources returns where the values of typ's parameter code are stored:
-// StringSources for a string parameter, TokenSources for a token one, the
+// StringSources for a string parameter, TokenSources for a token one (and
+// by the same rule for a composite one with the same components), the
 // parameter alone for any other.
 func (r *Registry) Sources(typ, code string) Sources {
-	if p, ok := r.Lookup(typ, code); ok && p.Type == Token {
-		return r.TokenSources(typ, code)
+	if p, ok := r.Lookup(typ, code); ok && (p.Type == Token || p.Type == Composite) {
+		return r.cachedSources(p.Type, typ, code, r.branchSources)
 	}
 	return r.StringSources(typ, code)
 }
@@ -197,41 +203,45 @@ func (r *Registry) Sources(typ, code string) Sources {
 // TokenSources returns the Sources of the token parameter code of typ;
 // for other parameters, or ones that repeat no other, Params is just code.
 func (r *Registry) TokenSources(typ, code string) Sources {
-	key := sourcesKey{r, Token, typ, code}
-	if v, ok := sourcesCache.Load(key); ok {
-		return v.(Sources)
+	if p, ok := r.Lookup(typ, code); !ok || p.Type != Token {
+		return Sources{Params: []string{code}}
 	}
-	s := r.tokenSources(typ, code)
-	sourcesCache.Store(key, s)
-	return s
+	return r.Sources(typ, code)
 }
 
-func (r *Registry) tokenSources(typ, code string) Sources {
+// branchSources is TokenSources for a token or composite parameter; a
+// composite parameter relates only to those with the same components
+// (each selected by the same expression, of the same type), whose parts
+// are then the same entries.
+func (r *Registry) branchSources(typ, code string) Sources {
 	own := Sources{Params: []string{code}}
 	p, ok := r.Lookup(typ, code)
-	if !ok || p.Type != Token {
+	if !ok || p.Type != Token && p.Type != Composite {
 		return own
 	}
-	pb := tokenBranches(p.Expression, typ)
+	pb := rootedBranches(p.Expression, typ)
 	if len(pb) == 0 {
 		return own
 	}
-	// An alias: another token parameter of the type with the same
+	related := func(q *Param) bool {
+		return q.Code != code && q.Type == p.Type && r.sameComponents(p, q)
+	}
+	// An alias: another such parameter of the type with the same
 	// branches, the first by code keeping the entries.
 	for _, q := range r.ForType(typ) {
-		if q.Code < code && q.Type == Token && slices.Equal(tokenBranches(q.Expression, typ), pb) {
-			return Sources{Params: r.tokenSources(typ, q.Code).Params, Alias: true}
+		if q.Code < code && related(q) && slices.Equal(rootedBranches(q.Expression, typ), pb) {
+			return Sources{Params: r.Sources(typ, q.Code).Params, Alias: true}
 		}
 	}
 	for _, q := range r.ForType(typ) {
-		if q.Code == code || q.Type != Token {
+		if !related(q) {
 			continue
 		}
-		qb := tokenBranches(q.Expression, typ)
-		if len(qb) == 0 || !narrowerTokens(qb, pb) {
+		qb := rootedBranches(q.Expression, typ)
+		if len(qb) == 0 || !narrowerBranches(qb, pb) {
 			continue
 		}
-		qs := r.tokenSources(typ, q.Code)
+		qs := r.Sources(typ, q.Code)
 		if qs.Alias {
 			continue // its base is narrower too, and holds the values
 		}
@@ -245,11 +255,29 @@ func (r *Registry) tokenSources(typ, code string) Sources {
 	return own
 }
 
-// tokenBranches are the union members of expr rooted at typ ("Patient.
+// sameComponents reports whether composite parameters p and q have the
+// same components: each selected by the same expression and defined by
+// a parameter of the same type. Other parameters have none.
+func (r *Registry) sameComponents(p, q *Param) bool {
+	if len(p.Components) != len(q.Components) {
+		return false
+	}
+	for i, pc := range p.Components {
+		qc := q.Components[i]
+		pd, ok1 := r.ByURL(pc.Definition)
+		qd, ok2 := r.ByURL(qc.Definition)
+		if pc.Expression != qc.Expression || !ok1 || !ok2 || pd.Type != qd.Type {
+			return false
+		}
+	}
+	return true
+}
+
+// rootedBranches are the union members of expr rooted at typ ("Patient.
 // telecom", "(Observation.value as CodeableConcept)"), sorted; nil when a
 // member starts with anything but a resource type's name, which the
 // comparison cannot place.
-func tokenBranches(expr, typ string) []string {
+func rootedBranches(expr, typ string) []string {
 	var out []string
 	for _, b := range splitUnion(expr) {
 		name, _, _ := strings.Cut(strings.TrimLeft(b, "("), ".")
@@ -306,10 +334,10 @@ func skipGroup(s string, i int) int {
 	return len(s)
 }
 
-// narrowerTokens reports whether q's branches select a subset of p's
+// narrowerBranches reports whether q's branches select a subset of p's
 // nodes without being p's: each is one of p's, or one of p's followed by
 // a single where() filter.
-func narrowerTokens(q, p []string) bool {
+func narrowerBranches(q, p []string) bool {
 	if slices.Equal(q, p) {
 		return false
 	}

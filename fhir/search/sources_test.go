@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -65,7 +66,26 @@ func TestTokenSources(t *testing.T) {
 	}
 }
 
-func TestNarrowerTokens(t *testing.T) {
+func TestCompositeSources(t *testing.T) {
+	reg := Default()
+	tests := []struct {
+		typ, code string
+		want      Sources
+	}{
+		{"Observation", "combo-code-value-quantity", Sources{Params: []string{"combo-code-value-quantity", "code-value-quantity", "component-code-value-quantity"}}},
+		{"Observation", "combo-code-value-concept", Sources{Params: []string{"combo-code-value-concept", "code-value-concept", "component-code-value-concept"}}},
+		// The same branches as code-value-quantity's, other components.
+		{"Observation", "code-value-concept", Sources{Params: []string{"code-value-concept"}}},
+		{"Observation", "code-value-quantity", Sources{Params: []string{"code-value-quantity"}}},
+	}
+	for _, tc := range tests {
+		if got := reg.Sources(tc.typ, tc.code); got.Alias != tc.want.Alias || !slices.Equal(got.Params, tc.want.Params) {
+			t.Errorf("%s.%s: %+v, want %+v", tc.typ, tc.code, got, tc.want)
+		}
+	}
+}
+
+func TestNarrowerBranches(t *testing.T) {
 	tests := []struct {
 		q, p []string
 		want bool
@@ -80,8 +100,8 @@ func TestNarrowerTokens(t *testing.T) {
 		{[]string{"Patient.telecom.exists()"}, []string{"Patient.telecom"}, false},
 	}
 	for _, tc := range tests {
-		if got := narrowerTokens(tc.q, tc.p); got != tc.want {
-			t.Errorf("narrowerTokens(%q, %q) = %v, want %v", tc.q, tc.p, got, tc.want)
+		if got := narrowerBranches(tc.q, tc.p); got != tc.want {
+			t.Errorf("narrowerBranches(%q, %q) = %v, want %v", tc.q, tc.p, got, tc.want)
 		}
 	}
 }
@@ -103,7 +123,7 @@ func TestSourcesAcrossTypes(t *testing.T) {
 	checked := 0
 	for typ := range reg.sorted {
 		for _, p := range reg.ForType(typ) {
-			if p.Type != String && p.Type != Token {
+			if p.Type != String && p.Type != Token && p.Type != Composite {
 				continue
 			}
 			var covered []string
@@ -153,7 +173,7 @@ func TestSourcesHoldOnExamples(t *testing.T) {
 		typ, _ := doc["resourceType"].(string)
 		values := map[string]map[entryValue]bool{}
 		for _, e := range entries {
-			if e.Kind != String && e.Kind != Token {
+			if e.Kind != String && e.Kind != Token && e.Kind != Composite {
 				continue
 			}
 			if values[e.Param] == nil {
@@ -190,19 +210,26 @@ func TestSourcesHoldOnExamples(t *testing.T) {
 			}
 		}
 	}
-	if checked[Token] == 0 || checked[String] == 0 {
+	if checked[Token] == 0 || checked[String] == 0 || checked[Composite] == 0 {
 		t.Errorf("claims checked: %v, want some of each kind", checked)
 	}
-	t.Logf("(resource, parameter, source) claims checked: %d string, %d token", checked[String], checked[Token])
+	t.Logf("(resource, parameter, source) claims checked: %d string, %d token, %d composite", checked[String], checked[Token], checked[Composite])
 }
 
-// entryValue is a string or token entry's value without its parameter:
-// what a wider parameter's entry shares with a narrower one's.
+// entryValue is an entry's value without its parameter: what a wider
+// parameter's entry shares with a narrower one's. A composite's parts are
+// written out in parts.
 type entryValue struct {
 	kind                                            Type
 	system, code, text, typeSystem, typeCode, exact string
+	parts                                           string
 }
 
 func valueOf(e Entry) entryValue {
-	return entryValue{e.Kind, e.System, e.Code, e.Text, e.TypeSystem, e.TypeCode, e.Exact}
+	v := entryValue{kind: e.Kind, system: e.System, code: e.Code, text: e.Text, typeSystem: e.TypeSystem, typeCode: e.TypeCode, exact: e.Exact}
+	for _, p := range e.Parts {
+		p.Param = ""
+		v.parts += fmt.Sprintf("%+v;", p)
+	}
+	return v
 }

@@ -313,16 +313,16 @@ func storedEntries(typ string, entries []search.Entry) entrySet {
 	return keep
 }
 
-// repeated reports whether e is a string or token entry a search finds
-// under another parameter anyway (search.Sources, which sources lists by
-// parameter): an alias's entry, or a wider parameter's value that a
-// narrower one of the same resource holds too (Patient.name's "Smith"
-// when family has it, telecom's number when phone has it). Fewer index
-// rows is most of what makes an indexed write cheaper. A resource has a
-// handful of such entries, so a scan beats building a set.
+// repeated reports whether e is a string, token or composite entry a
+// search finds under another parameter anyway (search.Sources, which
+// sources lists by parameter): an alias's entry, or a wider parameter's
+// value that a narrower one of the same resource holds too (Patient.name's
+// "Smith" when family has it, telecom's number when phone has it). Fewer
+// index rows is most of what makes an indexed write cheaper. A resource
+// has a handful of such entries, so a scan beats building a set.
 func repeated(sources map[string]search.Sources, entries []search.Entry, e search.Entry) bool {
 	src, ok := sources[e.Param]
-	if !ok || e.Kind != search.String && e.Kind != search.Token {
+	if !ok || e.Kind != search.String && e.Kind != search.Token && e.Kind != search.Composite {
 		return false
 	}
 	if src.Alias {
@@ -338,16 +338,22 @@ func repeated(sources map[string]search.Sources, entries []search.Entry, e searc
 	return false
 }
 
-// sameValue reports whether string or token entries a and b (of any
-// parameters) hold the same value.
+// sameValue reports whether entries a and b (of any parameters) hold the
+// same value: every field but Param equal, a composite's parts too.
 func sameValue(a, b search.Entry) bool {
-	if a.Kind != b.Kind {
+	if a.Kind != b.Kind || a.System != b.System || a.Code != b.Code || a.Text != b.Text ||
+		a.TypeSystem != b.TypeSystem || a.TypeCode != b.TypeCode || a.Exact != b.Exact ||
+		a.Lo != b.Lo || a.Hi != b.Hi || a.Num != b.Num || a.NumLo != b.NumLo || a.NumHi != b.NumHi ||
+		a.RefType != b.RefType || a.RefID != b.RefID || a.URL != b.URL || a.Version != b.Version ||
+		len(a.Parts) != len(b.Parts) {
 		return false
 	}
-	if a.Kind == search.String {
-		return a.Text == b.Text && a.Exact == b.Exact
+	for i := range a.Parts {
+		if !sameValue(a.Parts[i], b.Parts[i]) {
+			return false
+		}
 	}
-	return a.System == b.System && a.Code == b.Code && a.Text == b.Text && a.TypeSystem == b.TypeSystem && a.TypeCode == b.TypeCode
+	return true
 }
 
 // rowsPerResource is how many rows of one index table a resource may

@@ -17,6 +17,12 @@ func TestStoredEntries(t *testing.T) {
 		return search.Entry{Param: param, Kind: search.Token, System: system, Code: code}
 	}
 	loinc := "http://loinc.org"
+	qty := func(param string, v float64) search.Entry {
+		return search.Entry{Param: param, Kind: search.Quantity, Num: v, NumLo: v - 0.5, NumHi: v + 0.5, System: "http://unitsofmeasure.org", Code: "/min"}
+	}
+	composite := func(param string, parts ...search.Entry) search.Entry {
+		return search.Entry{Param: param, Kind: search.Composite, Parts: parts}
+	}
 	tests := []struct {
 		name    string
 		typ     string // Patient when empty
@@ -34,6 +40,11 @@ func TestStoredEntries(t *testing.T) {
 		{"combo-code's codes are code's and component-code's", "Observation", []search.Entry{
 			tok("code", loinc, "85354-9"), tok("combo-code", loinc, "85354-9"), tok("combo-code", loinc, "8480-6"), tok("component-code", loinc, "8480-6"),
 		}, []int{0, 3}},
+		{"combo-code-value-quantity's pair is code-value-quantity's", "Observation", []search.Entry{
+			composite("code-value-quantity", tok("code", loinc, "8867-4"), qty("value-quantity", 72)),
+			composite("combo-code-value-quantity", tok("combo-code", loinc, "8867-4"), qty("combo-value-quantity", 72)),
+			composite("combo-code-value-quantity", tok("combo-code", loinc, "8867-4"), qty("combo-value-quantity", 73)),
+		}, []int{0, 2}},
 		{"a token repeats only with every field equal", "Observation", []search.Entry{
 			tok("code", loinc, "85354-9"), tok("combo-code", "http://snomed.info/sct", "85354-9"), {Param: "combo-code", Kind: search.Token, System: loinc, Code: "85354-9", Text: "blood pressure"},
 		}, []int{0, 1, 2}},

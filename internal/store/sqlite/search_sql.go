@@ -26,8 +26,8 @@ type sqlBuilder struct {
 	correlated bool
 }
 
-// paramCond selects the index rows of param: for a string or token
-// parameter, also those of the narrower parameters its stored values were
+// paramCond selects the index rows of param: for a string, token or
+// composite parameter, also those of the narrower parameters its stored values were
 // left to.
 func (b *sqlBuilder) paramCond(table, typ, param string) string {
 	switch table {
@@ -35,6 +35,8 @@ func (b *sqlBuilder) paramCond(table, typ, param string) string {
 		return sourcesCond(search.String, typ, param, b.arg)
 	case "idx_token":
 		return sourcesCond(search.Token, typ, param, b.arg)
+	case "idx_composite":
+		return sourcesCond(search.Composite, typ, param, b.arg)
 	}
 	return "param = " + b.arg(param)
 }

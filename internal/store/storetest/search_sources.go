@@ -68,7 +68,8 @@ func testSearchStringSources(t *testing.T, r store.Repository) {
 
 // testSearchTokenSources: token parameters repeat each other too
 // (search.TokenSources: Patient.telecom holds every phone and email,
-// Observation's combo-code every code and component-code), and a store
+// Observation's combo-code every code and component-code; composite ones
+// by the same rule, combo-code-value-quantity's pairs), and a store
 // may keep such a value once; every search on every one of those
 // parameters still finds it, negates it, sorts on it and tells it missing,
 // on one type and across several.
@@ -85,6 +86,10 @@ func testSearchTokenSources(t *testing.T, r store.Repository) {
 		return search.Predicate{Param: p(typ, code), Value: search.Value{Kind: search.Token, Code: value}}
 	}
 	loinc := "http://loinc.org"
+	pair := func(param, code, value string) search.Entry {
+		return search.Entry{Param: param, Kind: search.Composite, Parts: []search.Entry{
+			eToken("code", loinc, code), eQuantity("value-quantity", value, sysUCUM, "/min", "/min")}}
+	}
 	commit(t, r,
 		resource("Patient", "a", 0, eToken("phone", "", "0111"), eToken("telecom", "", "0111"), eToken("telecom", "", "0333")),
 		resource("Patient", "b", 0, eToken("email", "", "b@example.org"), eToken("telecom", "", "b@example.org")),
@@ -92,8 +97,18 @@ func testSearchTokenSources(t *testing.T, r store.Repository) {
 		resource("Practitioner", "d", 0, eToken("phone", "", "0111"), eToken("telecom", "", "0111")),
 		resource("Observation", "bp", 0, eToken("code", loinc, "85354-9"), eToken("combo-code", loinc, "85354-9"),
 			eToken("combo-code", loinc, "8480-6"), eToken("component-code", loinc, "8480-6")),
-		resource("Observation", "hr", 0, eToken("code", loinc, "8867-4"), eToken("combo-code", loinc, "8867-4")),
+		resource("Observation", "hr", 0, eToken("code", loinc, "8867-4"), eToken("combo-code", loinc, "8867-4"),
+			pair("code-value-quantity", "8867-4", "72"), pair("combo-code-value-quantity", "8867-4", "72")),
+		resource("Observation", "sys", 0, pair("component-code-value-quantity", "8480-6", "120"), pair("combo-code-value-quantity", "8480-6", "120")),
 	)
+	quantityPair := func(code, value string) search.Predicate {
+		tok := tok("Observation", "combo-code", code)
+		qty := qQuantity(param("combo-value-quantity", search.Quantity), search.Eq, value, "", "")
+		return search.Predicate{Param: p("Observation", "combo-code-value-quantity"), Value: search.Value{Kind: search.Composite,
+			Parts: []search.Value{tok.Value, qty.Value}}}
+	}
+	narrowPair := quantityPair("8480-6", "120")
+	narrowPair.Param = p("Observation", "code-value-quantity")
 	missing := true
 	not := tok("Patient", "telecom", "0111")
 	not.Modifier = ":not"
@@ -110,5 +125,8 @@ func testSearchTokenSources(t *testing.T, r store.Repository) {
 		{"combo-code finds a code", search.Query{Type: "Observation", Where: and(tok("Observation", "combo-code", "8867-4"))}, refs("Observation", "hr")},
 		{"combo-code finds a component's code", search.Query{Type: "Observation", Where: and(tok("Observation", "combo-code", "8480-6"))}, refs("Observation", "bp")},
 		{"code alone", search.Query{Type: "Observation", Where: and(tok("Observation", "code", "8480-6"))}, nil},
+		{"combo-code-value-quantity finds code-value-quantity's pair", search.Query{Type: "Observation", Where: and(quantityPair("8867-4", "72"))}, refs("Observation", "hr")},
+		{"combo-code-value-quantity finds a component's pair", search.Query{Type: "Observation", Where: and(quantityPair("8480-6", "120"))}, refs("Observation", "sys")},
+		{"code-value-quantity alone", search.Query{Type: "Observation", Where: and(narrowPair)}, nil},
 	})
 }
