@@ -76,6 +76,7 @@ func (s *Store) lead(own *commitReq) {
 		s.queue.pending = s.queue.pending[n:]
 		s.queue.mu.Unlock()
 		s.commitGroup(group)
+		s.ckpt.tend(s.w) // after its members are answered
 		s.queue.mu.Lock()
 	}
 	if len(s.queue.pending) > 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/telederm/telederm/fhir/search"
 	"github.com/telederm/telederm/internal/store"
 	"github.com/telederm/telederm/internal/store/sqlite/rowexec"
+	"github.com/telederm/telederm/internal/store/sqlite/walhook"
 )
 
 // The index tables, one per kind of value (schema migration 2).
@@ -96,6 +97,7 @@ type rowStmts struct {
 	handle *sql.Stmt // rowexec.HandleQuery, prepared on the writer
 	conn   rowexec.Conn
 	ins    []*rowexec.Stmt
+	frames *walhook.Frames // watches the connection's WAL (checkpoint.go)
 }
 
 // open prepares the statements on the writer w.
@@ -135,6 +137,9 @@ func (r *rowStmts) on(ctx context.Context, tx *sql.Tx) ([]*rowexec.Stmt, error) 
 		}
 	}
 	r.conn, r.ins = conn, ins
+	if r.frames != nil {
+		r.frames.Watch(uintptr(conn))
+	}
 	return ins, nil
 }
 

@@ -19,17 +19,8 @@ import (
 	"github.com/telederm/telederm/internal/store"
 	"github.com/telederm/telederm/internal/store/sqlite/pagecache"
 	"github.com/telederm/telederm/internal/store/sqlite/walbuf"
+	"github.com/telederm/telederm/internal/store/sqlite/walhook"
 )
-
-// walAutoCheckpointPages is the WAL size (pages of 4 KiB) at which a commit
-// folds the WAL into the database file: 400 MiB. Index writes dirty pages
-// all over the index B-trees, and a checkpoint writes each distinct page
-// once however often the WAL holds it, so a larger WAL means fewer, cheaper
-// checkpoints per write as the database grows. Measured on ingest of
-// 120,000 resources: 2,735 resources/s at 20,000 pages, 3,177 at 100,000;
-// a background checkpointer (a PASSIVE checkpoint on its own connection)
-// only beat that by letting the WAL reach 1 GiB under sustained load.
-const walAutoCheckpointPages = 100000
 
 // FileName is the database file Open creates in its directory.
 const FileName = "telederm.db"
@@ -45,10 +36,12 @@ type Store struct {
 	queue commitQueue // commits waiting for the running group (commit.go)
 	// signal wakes consumers of the commit log (changes.go).
 	signal store.Signal
-	cache  *currentCache // current versions read by id (cache.go)
-	rows   rowStmts      // the writer's index row statements (index.go)
-	spans  spanCache     // date spans idx_date_span is known to hold (spans.go)
-	unlock func() error  // releases the directory's lock (lock_unix.go)
+	cache  *currentCache   // current versions read by id (cache.go)
+	rows   rowStmts        // the writer's index row statements (index.go)
+	spans  spanCache       // date spans idx_date_span is known to hold (spans.go)
+	unlock func() error    // releases the directory's lock (lock_unix.go)
+	frames *walhook.Frames // the writer's WAL size (checkpoint.go)
+	ckpt   *checkpointer
 }
 
 var _ store.Repository = (*Store)(nil)
@@ -110,13 +103,6 @@ func (s *Store) open(ctx context.Context, path string, opts Options) error {
 	if err := migrate(ctx, s.w); err != nil {
 		return err
 	}
-	// Checkpointing copies WAL pages into the database file, and SQLite
-	// runs it inside whichever commit crosses the threshold (1000 pages by
-	// default); indexed writes dirty many pages, so with the default most
-	// commits paid for one. A larger threshold spreads that cost.
-	if _, err := s.w.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walAutoCheckpointPages)); err != nil {
-		return fmt.Errorf("sqlite: set checkpoint threshold: %w", err)
-	}
 	// The writer's statement journals (a copy of each page a multi-row
 	// statement touches, kept until it ends) stay in memory rather than
 	// in a temporary file: as files they cost more writes than the WAL.
@@ -128,9 +114,22 @@ func (s *Store) open(ctx context.Context, path string, opts Options) error {
 	if err := prepare(ctx, s.w, s.ws.all(), writeQueries()...); err != nil {
 		return err
 	}
+	// The writer checkpoints no more by itself (checkpoint.go): the hook
+	// that counts its WAL's frames takes the automatic checkpoint's place.
+	s.frames = walhook.New()
+	s.rows.frames = s.frames
 	if err := s.rows.open(ctx, s.w); err != nil {
 		return err
 	}
+	ckdb, err := sql.Open(driverName, rdsn)
+	if err != nil {
+		return fmt.Errorf("sqlite: open checkpointer: %w", err)
+	}
+	ckdb.SetMaxOpenConns(1)
+	ckdb.SetMaxIdleConns(1)
+	ckdb.SetConnMaxLifetime(0)
+	ckdb.SetConnMaxIdleTime(0)
+	s.ckpt = newCheckpointer(ckdb, s.frames)
 
 	if s.r, err = sql.Open(driverName, rdsn); err != nil {
 		return fmt.Errorf("sqlite: open readers: %w", err)
@@ -172,6 +171,9 @@ func (s *Store) release(checkpoint bool) error {
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
+	if s.ckpt != nil {
+		errs = append(errs, s.ckpt.close())
+	}
 	errs = append(errs, closeStmts(s.ws.all()))
 	errs = append(errs, s.rows.close())
 	if s.w != nil && checkpoint {
@@ -187,6 +189,9 @@ func (s *Store) release(checkpoint bool) error {
 	}
 	if s.w != nil {
 		errs = append(errs, s.w.Close())
+	}
+	if s.frames != nil {
+		s.frames.Free() // after the writer, whose hook wrote it
 	}
 	if s.unlock != nil {
 		errs = append(errs, s.unlock())
