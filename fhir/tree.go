@@ -70,6 +70,17 @@ func (r *Resource) setTreeMeta(versionID string, lastUpdated time.Time) {
 	meta["lastUpdated"] = lastUpdated.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z")
 }
 
+// Plain reports whether Marshal would write the resource doc (JSON values
+// as jsontree.Decode returns them) back exactly as it is (see above), so
+// that doc may be stored as it is.
+func Plain(doc map[string]any) bool {
+	switch doc["resourceType"] {
+	case "Binary", "Bundle", "Parameters":
+		return false
+	}
+	return plainValue(doc)
+}
+
 // plainValue reports whether the codec's marshaller writes v back
 // unchanged (see above).
 func plainValue(v any) bool {

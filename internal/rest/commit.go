@@ -145,14 +145,7 @@ func (c *Commit) Amend(ctx context.Context, typ, id string, doc map[string]any) 
 		prev = cur.VersionID
 	}
 	version := prev + 1
-	meta, _ := doc["meta"].(map[string]any)
-	if meta == nil {
-		meta = map[string]any{}
-	}
-	meta["versionId"] = strconv.FormatInt(version, 10)
-	meta["lastUpdated"] = c.now.UTC().Format("2006-01-02T15:04:05.000Z07:00")
-	doc["meta"] = meta
-	body, err := fhir.EncodeResource(doc) // the layout the codec writes
+	body, err := fhir.EncodeResource(stamped(doc, version, c.now)) // the layout the codec writes
 	if err != nil {
 		return fmt.Errorf("rest: amend %s/%s: %w", typ, id, err)
 	}
@@ -168,6 +161,67 @@ func (c *Commit) Amend(ctx context.Context, typ, id string, doc map[string]any) 
 		c.changes = append(c.changes, ch)
 	}
 	return nil
+}
+
+// Create adds typ/id, which the commit does not write and the store does
+// not hold (or holds deleted), built by the hook itself from values of
+// validated resources: the referral's Task. Like Amend, and for the same
+// reason, it is not parsed and validated; the hook's tests check what it
+// builds. A doc the codec would write differently (fhir.Plain) goes
+// through Put instead, so what is stored is what the codec writes.
+func (c *Commit) Create(ctx context.Context, typ, id string, doc map[string]any) error {
+	if typ == "Binary" {
+		return errors.New("rest: commit hook cannot write Binary")
+	}
+	if doc["resourceType"] != typ || doc["id"] != id {
+		return fmt.Errorf("rest: create of %s/%s with a body for %v/%v", typ, id, doc["resourceType"], doc["id"])
+	}
+	if c.index(typ, id) >= 0 {
+		return fmt.Errorf("rest: %s/%s is already in the commit; use Amend", typ, id)
+	}
+	var prev int64
+	cur, err := c.s.repo.Current(ctx, typ, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return err
+	case !cur.Deleted:
+		return fmt.Errorf("rest: %s/%s exists; use Amend", typ, id)
+	default:
+		prev = cur.VersionID
+	}
+	body, err := fhir.EncodeResource(stamped(doc, prev+1, c.now))
+	if err != nil {
+		return fmt.Errorf("rest: create %s/%s: %w", typ, id, err)
+	}
+	tree, err := jsontree.Decode(body) // numbers as the indexer reads them
+	if err != nil {
+		return fmt.Errorf("rest: create %s/%s: %w", typ, id, err)
+	}
+	if !fhir.Plain(tree) {
+		_, err := c.Put(ctx, typ, id, body)
+		return err
+	}
+	index, err := c.s.indexDoc(typ, tree)
+	if err != nil {
+		return err
+	}
+	c.changes = append(c.changes, store.Change{Type: typ, ID: id, PrevVersion: prev, Version: prev + 1,
+		LastUpdated: c.now, Method: store.MethodCreate, Body: body, Index: index})
+	return nil
+}
+
+// stamped sets doc's meta.versionId and meta.lastUpdated, as the codec
+// writes them, and returns doc.
+func stamped(doc map[string]any, version int64, now time.Time) map[string]any {
+	meta, _ := doc["meta"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	meta["versionId"] = strconv.FormatInt(version, 10)
+	meta["lastUpdated"] = now.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	doc["meta"] = meta
+	return doc
 }
 
 // amendIndex indexes an amended version (doc, encoded as body) of the

@@ -46,7 +46,7 @@ func (w *Workflow) setState(ctx context.Context, c *rest.Commit, id string, base
 			}
 		}
 	}
-	stamp := now.Format(time.RFC3339Nano)
+	stamp := instant(now)
 	task["lastModified"] = stamp
 	if to == StateSubmitted && !due.IsZero() { // a (re)submission starts the clock
 		if _, has := task["authoredOn"]; !has {
@@ -64,6 +64,17 @@ func (w *Workflow) setState(ctx context.Context, c *rest.Commit, id string, base
 	return put(ctx, c, "Task", id, task)
 }
 
+// instant writes t (whole milliseconds, as commit times are) as the codec
+// writes an instant: no fraction for a whole second, else three digits.
+// The workflow's resources are stored as it builds them
+// (rest.Commit.Create, Amend), so they must already be in that form.
+func instant(t time.Time) string {
+	if t.Nanosecond() == 0 {
+		return t.UTC().Format(time.RFC3339)
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
 // stopClock records when advice was issued on the Task and links it.
 func stopClock(task doc, now time.Time, adviceRef string) {
 	period := obj(task, "executionPeriod")
@@ -71,7 +82,7 @@ func stopClock(task doc, now time.Time, adviceRef string) {
 		period = doc{}
 	}
 	period = maps.Clone(period)
-	period["end"] = now.UTC().Format(time.RFC3339Nano)
+	period["end"] = instant(now)
 	task["executionPeriod"] = period
 	for _, o := range list(task, "output") {
 		if om, _ := o.(map[string]any); str(obj(om, "valueReference"), "reference") == adviceRef {

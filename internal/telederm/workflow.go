@@ -124,9 +124,10 @@ func current(ctx context.Context, c *rest.Commit, typ, id string) (doc, error) {
 // put writes body as typ/id in the commit: replacing the commit's own
 // version when it has one, else as the next stored version.
 //
-// An existing resource is amended without a second validation (the
-// workflow edits what was validated when written); a new one (the
-// referral's first Task) is parsed and validated like a client's.
+// Neither is validated again: an existing resource is amended (the
+// workflow edits what was validated when written), and a new one (the
+// referral's first Task) is built from validated parts, which the tests
+// check by parsing every Task the workflow writes.
 func put(ctx context.Context, c *rest.Commit, typ, id string, body doc) error {
 	body["resourceType"], body["id"] = typ, id
 	v, err := c.Current(ctx, typ, id)
@@ -136,8 +137,7 @@ func put(ctx context.Context, c *rest.Commit, typ, id string, body doc) error {
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return err
 	}
-	_, err = c.Put(ctx, typ, id, encode(body))
-	return err
+	return c.Create(ctx, typ, id, body)
 }
 
 // stateOf reads a referral Task's state; ok is false for a Task that is

@@ -115,6 +115,40 @@ func stateOfTask(t *testing.T, svc *rest.Service, id string) State {
 	return s
 }
 
+// checkTaskHistory parses every version of Task/id with the codec, as a
+// client's would be: the workflow writes its Tasks without (rest.Commit
+// Create and Amend), so this is where they are validated.
+func checkTaskHistory(t *testing.T, svc *rest.Service, id string) {
+	t.Helper()
+	codec, err := fhir.NewCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := svc.History(t.Context(), "Task", id, nil)
+	if !r.OK() {
+		t.Fatalf("history of Task/%s: %d %s", id, r.Status, r.Body)
+	}
+	var bundle struct {
+		Entry []struct {
+			Resource json.RawMessage `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(r.Body, &bundle); err != nil || len(bundle.Entry) == 0 {
+		t.Fatalf("history of Task/%s: %v, %d entries", id, err, len(bundle.Entry))
+	}
+	for i, e := range bundle.Entry {
+		res, o := codec.ParseTree(e.Resource, nil)
+		if o != nil {
+			t.Errorf("Task/%s, history entry %d, is invalid: %v\n%s", id, i, o.Issue, e.Resource)
+			continue
+		}
+		// Stored as the codec writes it, so no path stores it otherwise.
+		if out, err := codec.Marshal(res); err != nil || string(out) != string(e.Resource) {
+			t.Errorf("Task/%s, history entry %d, is not as the codec writes it:\n%s\n%s", id, i, e.Resource, out)
+		}
+	}
+}
+
 func advice(srID, outcome string) []byte {
 	return []byte(`{"resourceType":"DiagnosticReport","status":"final","code":{"text":"advice"},
 	  "basedOn":[{"reference":"ServiceRequest/` + srID + `"}],"conclusion":"see advice",
@@ -217,6 +251,7 @@ func TestReferralLifecycle(t *testing.T) {
 	if r := svc.Create(ctx, "DiagnosticReport", []byte(strings.Replace(string(advice("r1", "x")), `"conclusionCode":[{"coding":[{"system":"`+outcomeSystem+`","code":"x"}]}]`, `"conclusionCode":[]`, 1))); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("advice without an outcome: %d %s", r.Status, r.Body)
 	}
+	checkTaskHistory(t, svc, "r1")
 }
 
 func TestMoreInformationAndCancel(t *testing.T) {
