@@ -25,7 +25,10 @@ func (p pathStep) eval(c *evalCtx, in []Node) ([]Node, error) {
 // Arrays flatten; JSON nulls (placeholders beside "_name" extensions) are
 // skipped. When the object has no such key, name is tried as a choice
 // element: "value" finds "valueQuantity", typed by the suffix.
-type childStep struct{ name string }
+type childStep struct {
+	name   string
+	choice bool // name is an R4 choice element's (choiceNames)
+}
 
 func (s childStep) eval(_ *evalCtx, in []Node) ([]Node, error) {
 	var out []Node
@@ -38,7 +41,12 @@ func (s childStep) eval(_ *evalCtx, in []Node) ([]Node, error) {
 			out = appendValues(out, v, "", s.name)
 			continue
 		}
-		out = appendChoice(out, m, s.name)
+		// Absent: only a choice element's name can match "<name><Type>",
+		// and looking means going through every member; most elements a
+		// search parameter or invariant asks for are absent.
+		if s.choice {
+			out = appendChoice(out, m, s.name)
+		}
 	}
 	return out, nil
 }

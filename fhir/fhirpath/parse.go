@@ -344,7 +344,7 @@ func (p *parser) parseTerm() (step, error) {
 // parseInvocation reads an element name or a function call whose name is t.
 func (p *parser) parseInvocation(t token) (step, error) {
 	if !p.isOp("(") {
-		return childStep{name: t.text}, nil
+		return childStep{name: t.text, choice: choiceNames[t.text]}, nil
 	}
 	p.next()
 	fn, ok := functions[t.text]

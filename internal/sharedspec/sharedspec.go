@@ -6,12 +6,13 @@ package sharedspec
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 )
 
@@ -37,33 +38,52 @@ type Example struct {
 func Examples(t testing.TB) []Example {
 	t.Helper()
 	path := Path("r4", "examples.ndjson.gz")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("official R4 examples not available (%v): this test needs ../shared/spec/r4/examples.ndjson.gz beside the project", err)
+	}
+	var out []Example
+	err := EachLine(path, func(line []byte) error {
+		var head struct{ ResourceType, ID string }
+		if err := json.Unmarshal(line, &head); err != nil || head.ResourceType == "" {
+			return fmt.Errorf("a line that is not a resource: %.100s", line)
+		}
+		out = append(out, Example{Name: head.ResourceType + "/" + head.ID, Body: line})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// EachLine calls fn with each line that is not blank of a gzipped ndjson
+// file (the spec's examples and StructureDefinitions), trimmed, in a slice
+// of its own, stopping at the first error.
+func EachLine(path string, fn func(line []byte) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("official R4 examples not available (%v): this test needs ../shared/spec/r4/examples.ndjson.gz beside the project", err)
+		return err
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(f)
 	if err != nil {
-		t.Fatal(err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	var out []Example
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
 	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
 			continue
 		}
-		var head struct{ ResourceType, ID string }
-		if err := json.Unmarshal([]byte(line), &head); err != nil || head.ResourceType == "" {
-			t.Fatalf("%s: a line that is not a resource: %.100s", path, line)
+		if err := fn(bytes.Clone(line)); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
-		out = append(out, Example{Name: head.ResourceType + "/" + head.ID, Body: []byte(line)})
 	}
 	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return out
+	return nil
 }
 
 // InvalidExample is an official example that breaks R4's own rules, listed

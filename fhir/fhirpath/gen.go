@@ -1,0 +1,3 @@
+package fhirpath
+
+//go:generate go run ./internal/genchoice -out choice_gen.go
