@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/telederm/telederm/fhir"
+	"github.com/telederm/telederm/fhir/jsontree"
 	"github.com/telederm/telederm/internal/store"
 )
 
@@ -231,12 +232,100 @@ func (s *Service) newBundle(typ string) bundle {
 
 // marshalBundle renders a Bundle without HTML escaping: links keep their
 // "&" and narratives their markup, as a FHIR client expects to read them.
+// The entries are written here rather than by encoding/json, which scans
+// every embedded resource again to compact it (a transaction response of
+// 100 resources spent most of its time there): the resources are the
+// server's own compact JSON, appended as they are.
 func marshalBundle(b bundle) ([]byte, error) {
+	entries := b.Entry
+	b.Entry = nil
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(b); err != nil {
 		return nil, err
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	out := bytes.TrimRight(buf.Bytes(), "\n")
+	if len(entries) == 0 {
+		return out, nil
+	}
+	out = append(out[:len(out)-1], `,"entry":[`...) // entry is the last member
+	for i, e := range entries {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendEntry(out, e)
+	}
+	return append(out, "]}"...), nil
+}
+
+// appendEntry writes e as encoding/json would write the struct.
+func appendEntry(out []byte, e bundleEntry) []byte {
+	m := members{out: append(out, '{')}
+	m.str("fullUrl", e.FullURL, true)
+	m.raw("resource", e.Resource)
+	if e.Search != nil {
+		m.open("search")
+		m.str("mode", e.Search.Mode, false)
+		m.close()
+	}
+	if e.Request != nil {
+		m.open("request")
+		m.str("method", e.Request.Method, false)
+		m.str("url", e.Request.URL, false)
+		m.close()
+	}
+	if r := e.Response; r != nil {
+		m.open("response")
+		m.str("status", r.Status, false)
+		m.str("location", r.Location, true)
+		m.str("etag", r.ETag, true)
+		m.str("lastModified", r.LastModified, true)
+		m.raw("outcome", r.Outcome)
+		m.close()
+	}
+	return append(m.out, '}')
+}
+
+// members writes the members of JSON objects, nested one level at a time.
+type members struct {
+	out   []byte
+	outer bool // the enclosing object has a member already
+	any   bool // the current object has a member already
+}
+
+func (m *members) key(name string) {
+	if m.any {
+		m.out = append(m.out, ',')
+	}
+	m.any = true
+	m.out = jsontree.AppendString(m.out, name)
+	m.out = append(m.out, ':')
+}
+
+func (m *members) str(name, v string, omitEmpty bool) {
+	if v == "" && omitEmpty {
+		return
+	}
+	m.key(name)
+	m.out = jsontree.AppendString(m.out, v)
+}
+
+func (m *members) raw(name string, v json.RawMessage) {
+	if len(v) == 0 {
+		return
+	}
+	m.key(name)
+	m.out = append(m.out, v...)
+}
+
+func (m *members) open(name string) {
+	m.key(name)
+	m.out = append(m.out, '{')
+	m.outer, m.any = m.any, false
+}
+
+func (m *members) close() {
+	m.out = append(m.out, '}')
+	m.any = m.outer
 }
