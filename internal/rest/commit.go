@@ -153,8 +153,15 @@ func (c *Commit) Amend(ctx context.Context, typ, id string, doc map[string]any) 
 	if err != nil {
 		return err
 	}
+	// doc is the hook's, to change again; the change keeps its own tree,
+	// for the hooks that read the change next (as workflows re-read a
+	// referral they labelled, once per photo).
+	tree, err := jsontree.Decode(body)
+	if err != nil {
+		return fmt.Errorf("rest: amend %s/%s: %w", typ, id, err)
+	}
 	ch := store.Change{Type: typ, ID: id, PrevVersion: prev, Version: version, LastUpdated: c.now,
-		Method: method, Body: body, BlobRef: blobRef, Index: index}
+		Method: method, Body: body, BlobRef: blobRef, Index: index, Doc: tree}
 	if i >= 0 {
 		c.changes[i] = ch
 	} else {
@@ -207,7 +214,7 @@ func (c *Commit) Create(ctx context.Context, typ, id string, doc map[string]any)
 		return err
 	}
 	c.changes = append(c.changes, store.Change{Type: typ, ID: id, PrevVersion: prev, Version: prev + 1,
-		LastUpdated: c.now, Method: store.MethodCreate, Body: body, Index: index})
+		LastUpdated: c.now, Method: store.MethodCreate, Body: body, Index: index, Doc: tree})
 	return nil
 }
 
@@ -231,7 +238,11 @@ func stamped(doc map[string]any, version int64, now time.Time) map[string]any {
 // read meta are the old version's (search.Indexer.EntriesAfterMetaChange).
 func (c *Commit) amendIndex(typ string, i int, doc map[string]any, body []byte) ([]search.Entry, error) {
 	if i >= 0 && c.changes[i].Body != nil && c.s.indexer.Indexes(typ) {
-		if old, err := jsontree.Decode(c.changes[i].Body); err == nil && sameExceptMeta(old, doc) {
+		old, err := c.changes[i].Doc, error(nil)
+		if old == nil {
+			old, err = jsontree.Decode(c.changes[i].Body)
+		}
+		if err == nil && sameExceptMeta(old, doc) {
 			entries, err := c.s.indexer.EntriesAfterMetaChange(doc, c.changes[i].Index)
 			if err != nil {
 				return nil, fmt.Errorf("index: %w", err)

@@ -15,10 +15,24 @@ import (
 // stampHook marks every Basic it sees with a server-written code, adds a
 // Basic "shadow-<id>" beside it, and refuses any Basic whose code text is
 // "forbidden" with 409.
-type stampHook struct{ commits int }
+type stampHook struct {
+	commits int
+	// docs counts the changes the hook saw with a Doc; a Doc that is not
+	// its Body decoded is an error.
+	docs int
+}
 
 func (h *stampHook) BeforeCommit(ctx context.Context, c *Commit) error {
 	h.commits++
+	for _, ch := range c.Changes() {
+		if ch.Doc == nil {
+			continue
+		}
+		h.docs++
+		if enc, err := fhir.EncodeResource(ch.Doc); err != nil || string(enc) != string(ch.Body) {
+			return fmt.Errorf("%s/%s: Doc encodes as %s (%v), Body is %s", ch.Type, ch.ID, enc, err, ch.Body)
+		}
+	}
 	n := len(c.Changes())
 	for i := 0; i < n; i++ {
 		ch := c.Changes()[i]
@@ -85,6 +99,9 @@ func TestCommitHook(t *testing.T) {
 		if got := s.Read(ctx, "Basic", "shadow-"+tt.id); got.Status != http.StatusOK {
 			t.Errorf("%s: the hook's addition: %d %s", tt.name, got.Status, got.Body)
 		}
+	}
+	if h.docs < len(paths) {
+		t.Errorf("the hook saw %d changes with a Doc, want one per path at least", h.docs)
 	}
 	if v := s.Read(ctx, "Basic", "shadow-a"); !strings.Contains(string(v.Body), `"versionId":"2"`) {
 		t.Errorf("the second write of a should update shadow-a to version 2: %s", v.Body)

@@ -306,7 +306,7 @@ func (s *Service) prepareVersion(res *fhir.Resource, id string, prev int64, meth
 	}
 	return store.Change{
 		Type: res.Type(), ID: id, PrevVersion: prev, Version: version,
-		LastUpdated: now, Method: method, Body: body, BlobRef: blobRef, Index: index,
+		LastUpdated: now, Method: method, Body: body, BlobRef: blobRef, Index: index, Doc: res.Tree(),
 	}, nil
 }
 

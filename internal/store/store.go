@@ -98,6 +98,10 @@ type Change struct {
 	// Index is every search-index entry of the new version. It replaces
 	// those of the previous version; a deletion has none.
 	Index []search.Entry
+	// Doc is Body as JSON values (jsontree.Decode's), when the writer
+	// already holds it, for the commit hooks that read the change; nil
+	// otherwise. It is not stored, and no one may change it.
+	Doc map[string]any
 }
 
 // HistoryQuery selects versions for the history interactions. Type and ID

@@ -18,7 +18,7 @@ func (w *Workflow) onAdvice(ctx context.Context, c *rest.Commit, i int) error {
 	if ch.Deleted || !basedOnRequest(ch.Index) {
 		return nil
 	}
-	dr, err := decode(ch.Body)
+	dr, err := decodeChange(ch)
 	if err != nil {
 		return err
 	}

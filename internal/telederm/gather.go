@@ -129,7 +129,7 @@ func (w *Workflow) collect(ctx context.Context, rd reader, c *rest.Commit, id st
 		if !mayRelate(ch, srRef, subject, direct, w.cfg.BaseURL) {
 			continue
 		}
-		d, err := decode(ch.Body)
+		d, err := decodeChange(ch)
 		if err != nil || !relates(d, srRef, subject, direct, w.cfg.BaseURL) {
 			continue
 		}

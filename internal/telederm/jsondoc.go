@@ -4,12 +4,32 @@ import (
 	"strings"
 
 	"github.com/telederm/telederm/fhir/jsontree"
+	"github.com/telederm/telederm/internal/store"
 )
 
 // doc is a resource decoded from JSON, numbers kept as json.Number.
 type doc = map[string]any
 
 func decode(b []byte) (doc, error) { return jsontree.Decode(b) }
+
+// decodeChange is a change's resource as a doc of the workflow's own, to
+// read or edit: a copy of the tree the writer parsed when it kept one
+// (much cheaper than decoding the body again).
+func decodeChange(ch store.Change) (doc, error) {
+	if ch.Doc != nil {
+		return jsontree.Clone(ch.Doc), nil
+	}
+	return decode(ch.Body)
+}
+
+// viewChange is decodeChange for reading only: the doc may be the
+// change's own, which no one may change.
+func viewChange(ch store.Change) (doc, error) {
+	if ch.Doc != nil {
+		return ch.Doc, nil
+	}
+	return decode(ch.Body)
+}
 
 func encode(m doc) []byte {
 	b, err := jsontree.Encode(m)

@@ -30,7 +30,7 @@ func (w *Workflow) onReferral(ctx context.Context, c *rest.Commit, i int) error 
 		}
 		return nil
 	}
-	sr, err := decode(ch.Body)
+	sr, err := decodeChange(ch)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (w *Workflow) onBasedOn(ctx context.Context, c *rest.Commit, i int) error {
 	if ch.Deleted || !basedOnRequest(ch.Index) {
 		return nil // most Observations are no referral's: skip the decode
 	}
-	d, err := decode(ch.Body)
+	d, err := viewChange(ch) // read only: most are labelled already
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func (w *Workflow) onBasedOn(ctx context.Context, c *rest.Commit, i int) error {
 		if !ok || typ != "ServiceRequest" {
 			continue
 		}
-		sr, err := current(ctx, c, typ, id)
+		sr, err := currentView(ctx, c, typ, id)
 		if err != nil {
 			return err
 		}
@@ -220,6 +220,9 @@ func (w *Workflow) onBasedOn(ctx context.Context, c *rest.Commit, i int) error {
 	}
 	if len(orgs) == 0 || slices.Equal(accessOf(d), orgs) {
 		return nil
+	}
+	if d, err = decodeChange(ch); err != nil {
+		return err
 	}
 	setAccess(d, orgs)
 	return put(ctx, c, ch.Type, ch.ID, d)

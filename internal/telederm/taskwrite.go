@@ -37,7 +37,7 @@ func (w *Workflow) onTask(ctx context.Context, c *rest.Commit, i int) error {
 	if ch.Deleted {
 		return conflict("a referral's Task cannot be deleted; cancel the referral instead")
 	}
-	next, err := decode(ch.Body)
+	next, err := decodeChange(ch)
 	if err != nil {
 		return err
 	}

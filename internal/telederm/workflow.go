@@ -109,8 +109,24 @@ func conflict(diagnostics string, expression ...string) error {
 }
 
 // current is typ/id as the commit leaves it so far (nil when absent or
-// deleted).
+// deleted), a doc of the caller's own.
 func current(ctx context.Context, c *rest.Commit, typ, id string) (doc, error) {
+	return currentAs(ctx, c, typ, id, decodeChange)
+}
+
+// currentView is current for reading only (viewChange).
+func currentView(ctx context.Context, c *rest.Commit, typ, id string) (doc, error) {
+	return currentAs(ctx, c, typ, id, viewChange)
+}
+
+func currentAs(ctx context.Context, c *rest.Commit, typ, id string, of func(store.Change) (doc, error)) (doc, error) {
+	if i := c.Find(typ, id); i >= 0 {
+		ch := c.Changes()[i]
+		if ch.Deleted {
+			return nil, nil
+		}
+		return of(ch)
+	}
 	v, err := c.Current(ctx, typ, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && v.Deleted) {
 		return nil, nil
